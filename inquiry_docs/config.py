@@ -1,0 +1,114 @@
+"""Settings: one table of (name, default, help), read from INQUIRY_DOCS_* variables.
+
+The README's settings table is generated from SETTINGS and a test checks they agree.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PREFIX = "INQUIRY_DOCS_"
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+    kind: type = str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("INSTANCE_DIR", "instance/", "Folder for the SQLite database, queue, secret key and "
+            "other per-installation state."),
+    Setting("DATABASE_URL", "sqlite:///<INSTANCE_DIR>/inquiry_docs.db",
+            "SQLAlchemy database URL: SQLite by default, `postgresql+psycopg://...` at scale."),
+    Setting("UPLOAD_DIR", "uploads/", "Where originals are stored, write-once, by SHA-256."),
+    Setting("INDEX_DIR", "indexes/", "Where the Whoosh search index lives (derived data)."),
+    Setting("SECRET_KEY", "generated into `<INSTANCE_DIR>/secret_key`",
+            "Signs sessions and CSRF tokens. Generated and kept when unset."),
+    Setting("MAX_UPLOAD_MB", 200, "Largest accepted file, in megabytes; larger uploads are refused "
+            "before storage.", int),
+    Setting("QUEUE_URL", "sqlite:///<INSTANCE_DIR>/queue.db",
+            "Job queue: a Huey SQLite file by default (`redis://...` at scale)."),
+    Setting("WORKERS_IN_SERVER", 2, "Job consumer threads started inside `serve`; 0 to rely on "
+            "separate `inquiry-docs worker` processes.", int),
+    Setting("EXTRACT_TIMEOUT", 120, "CPU seconds a parser may use on one file before it is "
+            "stopped and the file marked failed.", int),
+    Setting("EXTRACT_MEMORY_MB", 1024, "Address-space limit, in megabytes, for the parser's child "
+            "process.", int),
+    Setting("INDEX_BATCH", 200, "Documents written to the index per commit.", int),
+    Setting("INDEX_LOCK_TIMEOUT", 30, "Seconds an index job waits for the index lock before it "
+            "retries.", int),
+    Setting("ZIP_MAX_UNCOMPRESSED_MB", 200, "Largest total uncompressed size accepted inside a "
+            "DOCX.", int),
+    Setting("ZIP_MAX_RATIO", 100, "Highest compression ratio accepted inside a DOCX.", int),
+    Setting("ZIP_MAX_ENTRIES", 10000, "Most entries accepted inside a DOCX.", int),
+    Setting("SESSION_HOURS", 8, "Hours a signed-in session lasts without activity.", int),
+)
+
+
+def _instance_dir(env: dict[str, str]) -> Path:
+    raw = env.get(PREFIX + "INSTANCE_DIR", "instance")
+    path = Path(raw)
+    return path if path.is_absolute() else (PROJECT_ROOT / path)
+
+
+def _resolve(path: str) -> str:
+    p = Path(path)
+    return str(p if p.is_absolute() else (PROJECT_ROOT / p))
+
+
+def _secret_key(instance: Path) -> str:
+    """Keep one generated key per installation so sessions survive restarts."""
+    key_file = instance / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def load(env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Build the Flask config mapping from the environment."""
+    env = dict(os.environ if env is None else env)
+    instance = _instance_dir(env)
+    values: dict[str, Any] = {"INSTANCE_DIR": str(instance)}
+    for setting in SETTINGS:
+        if setting.name in ("INSTANCE_DIR", "SECRET_KEY"):
+            continue
+        raw = env.get(PREFIX + setting.name)
+        values[setting.name] = setting.kind(raw) if raw not in (None, "") else setting.default
+    if values["DATABASE_URL"] == SETTINGS_BY_NAME["DATABASE_URL"].default:
+        values["DATABASE_URL"] = f"sqlite:///{instance / 'inquiry_docs.db'}"
+    if values["QUEUE_URL"] == SETTINGS_BY_NAME["QUEUE_URL"].default:
+        values["QUEUE_URL"] = f"sqlite:///{instance / 'queue.db'}"
+    values["UPLOAD_DIR"] = _resolve(values["UPLOAD_DIR"])
+    values["INDEX_DIR"] = _resolve(values["INDEX_DIR"])
+    values["SECRET_KEY"] = env.get(PREFIX + "SECRET_KEY") or None
+    return values
+
+
+def finalise(config: dict[str, Any]) -> None:
+    """Fill values that need the filesystem, after tests had their say."""
+    if not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = _secret_key(Path(config["INSTANCE_DIR"]))
+
+
+SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def settings_table() -> str:
+    """The Markdown table for the README."""
+    lines = ["| Variable | Default | Meaning |", "|---|---|---|"]
+    for s in SETTINGS:
+        lines.append(f"| `{PREFIX}{s.name}` | `{s.default}` | {s.help} |")
+    return "\n".join(lines)
