@@ -1,0 +1,75 @@
+"""Inquiry Docs: evidence management for public inquiries."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from . import config as settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: settings, extensions, queue, search, pages, commands."""
+    app = Flask(__name__, template_folder=str(ROOT / "templates"))
+    register_config(app, test_config)
+    register_extensions(app)
+    register_services(app)
+    register_templates(app)
+    register_blueprints(app)
+    register_commands(app)
+    return app
+
+
+def register_config(app: Flask, test_config: dict[str, Any] | None) -> None:
+    app.config.from_mapping(settings.load())
+    if test_config:
+        app.config.from_mapping(test_config)
+    settings.finalise(app.config)
+    app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    # One file per request may be up to the limit; a little more covers the form fields.
+    app.config["MAX_CONTENT_LENGTH"] = (app.config["MAX_UPLOAD_MB"] + 1) * 1024 * 1024
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    for key in ("INSTANCE_DIR", "UPLOAD_DIR", "INDEX_DIR"):
+        Path(app.config[key]).mkdir(parents=True, exist_ok=True)
+
+
+def register_extensions(app: Flask) -> None:
+    from .auth import login_manager
+    from .db import db, migrate
+    from .web.security import init_security
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    login_manager.init_app(app)
+    init_security(app)
+
+
+def register_services(app: Flask) -> None:
+    from . import jobs, search
+
+    search.init_app(app)
+    jobs.init_app(app)
+
+
+def register_templates(app: Flask) -> None:
+    from .web.templating import init_templates
+
+    init_templates(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from .web import register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from .cli import register_cli
+
+    register_cli(app)

@@ -1,0 +1,184 @@
+"""The job queue (Huey) and its tasks. The indexer here is the only writer of the index.
+
+Tasks run inside an app context; the worker process builds the app with create_app().
+The queue is built per app from QUEUE_URL, so nothing connects at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+from flask import Flask, current_app
+from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
+from huey.consumer import Consumer
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+
+from .db import db
+from .models import Document, Page, Status
+from .search import IndexPage, backend
+from .search.whoosh import IndexLocked
+
+log = logging.getLogger(__name__)
+
+RETRIES = 5
+RETRY_DELAY = 2
+
+
+@dataclass
+class Jobs:
+    huey: Huey
+    process: Any
+    index: Any
+    consumer: Consumer | None = None
+    thread: threading.Thread | None = None
+
+
+def make_huey(url: str, *, immediate: bool = False) -> Huey:
+    if immediate or url == "memory://":
+        return MemoryHuey("inquiry-docs", immediate=immediate)
+    parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        return SqliteHuey("inquiry-docs", filename=url.removeprefix("sqlite:///"))
+    if parsed.scheme in ("redis", "rediss"):
+        return RedisHuey("inquiry-docs", url=url)
+    raise ValueError(f"Unsupported QUEUE_URL {url!r}: use sqlite:///path or redis://host")
+
+
+def init_app(app: Flask) -> None:
+    huey = make_huey(app.config["QUEUE_URL"], immediate=app.config.get("QUEUE_IMMEDIATE", False))
+
+    def in_app(fn):
+        def run(*args):
+            with app.app_context():
+                try:
+                    return fn(*args)
+                finally:
+                    db.session.remove()
+        run.__name__ = fn.__name__
+        return run
+
+    transient = (IndexLocked, OperationalError)
+    process = huey.task(retries=RETRIES, retry_delay=RETRY_DELAY, name="process_document")(
+        in_app(_retry_on(transient)(process_document)))
+    index = huey.task(retries=RETRIES, retry_delay=RETRY_DELAY, name="index_pending")(
+        in_app(_retry_on(transient)(index_pending)))
+    app.extensions["jobs"] = Jobs(huey, process, index)
+
+
+def _retry_on(kinds: tuple[type[BaseException], ...]):
+    """Log transient errors (Huey retries any exception) so a retry says why."""
+    def wrap(fn):
+        def run(*args):
+            try:
+                return fn(*args)
+            except kinds as error:
+                log.warning("%s will be retried: %s", fn.__name__, error)
+                db.session.rollback()
+                raise
+        run.__name__ = fn.__name__
+        return run
+    return wrap
+
+
+def jobs() -> Jobs:
+    return current_app.extensions["jobs"]
+
+
+def enqueue_process(document_id: int) -> None:
+    jobs().process(document_id)
+
+
+def enqueue_index() -> None:
+    jobs().index()
+
+
+# --- task bodies (also called directly by `check --repair` and tests) ------------------------
+
+def process_document(document_id: int) -> str | None:
+    from . import ingest
+
+    return ingest.process(document_id)
+
+
+def index_pending(batch: int | None = None) -> int:
+    """Index every document waiting in status `indexing`, a batch per commit."""
+    batch = batch or current_app.config["INDEX_BATCH"]
+    total = 0
+    while True:
+        ids = db.session.execute(
+            select(Document.id).where(Document.status == Status.INDEXING)
+            .order_by(Document.id).limit(batch)
+        ).scalars().all()
+        if not ids:
+            return total
+        index_documents(ids)
+        total += len(ids)
+
+
+def index_documents(ids: list[int]) -> None:
+    """Write these documents' committed pages to the index, then mark them indexed."""
+    documents = db.session.execute(select(Document).where(Document.id.in_(ids))).scalars().all()
+    pages = [
+        page
+        for document in documents
+        for page in index_pages_of(document)
+    ]
+    backend().index_pages([d.id for d in documents], pages)
+    for document in documents:
+        if document.status == Status.INDEXING:
+            document.status = Status.INDEXED
+    db.session.commit()
+
+
+def index_pages_of(document: Document) -> list[IndexPage]:
+    rows = db.session.execute(
+        select(Page.number, Page.text).where(Page.document_id == document.id)
+        .order_by(Page.number)
+    )
+    return [
+        IndexPage(document.id, document.urn, number, text, document.title,
+                  document.inquiry_id, document.doc_type, document.source, document.marking,
+                  document.document_date)
+        for number, text in rows if text.strip()
+    ]
+
+
+# --- consumers ----------------------------------------------------------------------------
+
+class InProcessConsumer(Consumer):
+    """A consumer that leaves the host process's signal handling alone."""
+
+    def _set_signal_handlers(self) -> None:
+        return None
+
+
+def start_consumer(app: Flask, workers: int | None = None) -> None:
+    """Run job workers as threads inside this process (the embedded default)."""
+    state: Jobs = app.extensions["jobs"]
+    if state.consumer is not None:
+        return
+    count = workers if workers is not None else app.config["WORKERS_IN_SERVER"]
+    if count <= 0:
+        return
+    state.consumer = InProcessConsumer(
+        state.huey, workers=count, worker_type="thread", periodic=False,
+        check_worker_health=False, initial_delay=0.05, backoff=1.2, max_delay=1.0,
+        shutdown_timeout=30,
+    )
+    state.consumer.start()
+
+
+def stop_consumer(app: Flask) -> None:
+    state: Jobs = app.extensions["jobs"]
+    if state.consumer is not None:
+        state.consumer.stop(graceful=True)
+        state.consumer = None
+
+
+def queue_depth(app: Flask) -> int:
+    return len(app.extensions["jobs"].huey)

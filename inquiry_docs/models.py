@@ -1,0 +1,210 @@
+"""Database tables. The database is the source of truth; the index is derived from it."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .db import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Status(enum.StrEnum):
+    RECEIVED = "received"
+    EXTRACTING = "extracting"
+    INDEXING = "indexing"
+    INDEXED = "indexed"
+    NO_TEXT = "no_text"
+    FAILED = "failed"
+
+
+STATUS_LABELS = {
+    Status.RECEIVED: "Received",
+    Status.EXTRACTING: "Reading text",
+    Status.INDEXING: "Indexing",
+    Status.INDEXED: "Searchable",
+    Status.NO_TEXT: "No text found",
+    Status.FAILED: "Failed",
+}
+
+DOC_TYPES = {
+    "witness_statement": "Witness statement",
+    "exhibit": "Exhibit",
+    "transcript": "Transcript",
+    "submission": "Submission",
+    "report": "Report",
+    "correspondence": "Correspondence",
+    "other": "Other",
+}
+
+ROLES = ("secretariat", "legal", "researcher", "reader")
+MARKINGS = ("OFFICIAL", "OFFICIAL-SENSITIVE")
+
+
+class Inquiry(db.Model):
+    __tablename__ = "inquiries"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(3), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # The last URN number handed out; only ever increases, so URNs are never reused.
+    last_number: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class User(db.Model):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    memberships: Mapped[list[Membership]] = relationship(back_populates="user")
+
+
+class Membership(db.Model):
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("user_id", "inquiry_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    inquiry_id: Mapped[int] = mapped_column(ForeignKey("inquiries.id"))
+    role: Mapped[str] = mapped_column(String(20))
+    clearance: Mapped[str] = mapped_column(String(30), default="OFFICIAL")
+    user: Mapped[User] = relationship(back_populates="memberships")
+    inquiry: Mapped[Inquiry] = relationship()
+
+
+class UserSession(db.Model):
+    """One signed-in browser; deleting the row ends it everywhere at once."""
+
+    __tablename__ = "user_sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    user: Mapped[User] = relationship()
+
+
+class Document(db.Model):
+    __tablename__ = "documents"
+    __table_args__ = (UniqueConstraint("inquiry_id", "sha256"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inquiry_id: Mapped[int] = mapped_column(ForeignKey("inquiries.id"), index=True)
+    urn: Mapped[str] = mapped_column(String(9), unique=True)
+    title: Mapped[str] = mapped_column(String(500))
+    original_filename: Mapped[str] = mapped_column(String(500))
+    mime: Mapped[str] = mapped_column(String(120))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    page_count: Mapped[int] = mapped_column(Integer, default=0)
+    page_label: Mapped[str] = mapped_column(String(10), default="page")
+    document_date: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    author: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    doc_type: Mapped[str] = mapped_column(String(30), default="other")
+    source: Mapped[str] = mapped_column(String(200), default="")
+    marking: Mapped[str] = mapped_column(String(30), default="OFFICIAL")
+    status: Mapped[str] = mapped_column(String(20), default=Status.RECEIVED, index=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"), nullable=True)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    inquiry: Mapped[Inquiry] = relationship()
+    uploaded_by: Mapped[User | None] = relationship()
+    parent: Mapped[Document | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[Document]] = relationship(back_populates="parent")
+    receipts: Mapped[list[Receipt]] = relationship(
+        back_populates="document", order_by="Receipt.id"
+    )
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS.get(Status(self.status), self.status)
+
+    @property
+    def type_label(self) -> str:
+        return DOC_TYPES.get(self.doc_type, self.doc_type)
+
+
+class Page(db.Model):
+    __tablename__ = "pages"
+    __table_args__ = (UniqueConstraint("document_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+
+
+class Receipt(db.Model):
+    """Provenance: each time a file arrived, from whom and how (duplicates included)."""
+
+    __tablename__ = "receipts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(500))
+    channel: Mapped[str] = mapped_column(String(20))  # web, cli, email attachment
+    duplicate: Mapped[bool] = mapped_column(Boolean, default=False)
+    received_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"), nullable=True)
+    document: Mapped[Document] = relationship(back_populates="receipts")
+    received_by: Mapped[User | None] = relationship()
+
+
+class Batch(db.Model):
+    """One upload of several files, so the uploader can follow each file's progress."""
+
+    __tablename__ = "batches"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inquiry_id: Mapped[int] = mapped_column(ForeignKey("inquiries.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    items: Mapped[list[BatchItem]] = relationship(back_populates="batch", order_by="BatchItem.id")
+    inquiry: Mapped[Inquiry] = relationship()
+
+
+class BatchItem(db.Model):
+    __tablename__ = "batch_items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(500))
+    outcome: Mapped[str] = mapped_column(String(20))  # received, duplicate, rejected
+    reason: Mapped[str] = mapped_column(Text, default="")
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"), nullable=True)
+    batch: Mapped[Batch] = relationship(back_populates="items")
+    document: Mapped[Document | None] = relationship()
+
+
+class AuditEvent(db.Model):
+    """Append-only; each row's hash covers the previous row's hash (see audit.py)."""
+
+    __tablename__ = "audit_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    actor: Mapped[str] = mapped_column(String(254), default="")
+    action: Mapped[str] = mapped_column(String(60), index=True)
+    object_type: Mapped[str] = mapped_column(String(30), default="")
+    object_id: Mapped[str] = mapped_column(String(60), default="", index=True)
+    inquiry_id: Mapped[int | None] = mapped_column(ForeignKey("inquiries.id"), nullable=True)
+    details: Mapped[str] = mapped_column(Text, default="{}")
+    prev_hash: Mapped[str] = mapped_column(String(64), default="")
+    hash: Mapped[str] = mapped_column(String(64), default="")

@@ -1,0 +1,82 @@
+"""Search: the backend contract, and the one backend the app uses (chosen by settings)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from flask import Flask, current_app
+from markupsafe import Markup
+
+from ..permissions import Scope
+
+
+@dataclass
+class IndexPage:
+    """What the index holds for one page (built from committed database rows)."""
+
+    document_id: int
+    urn: str
+    number: int
+    text: str
+    title: str
+    inquiry_id: int
+    doc_type: str
+    source: str
+    marking: str
+    date: datetime | None
+
+
+@dataclass
+class PageHit:
+    number: int
+    score: float
+    snippet: Markup
+
+
+@dataclass
+class DocumentHit:
+    document_id: int
+    urn: str
+    score: float
+    pages: list[PageHit] = field(default_factory=list)
+    total_pages: int = 0
+
+
+@dataclass
+class Results:
+    query: str
+    documents: list[DocumentHit]
+    total_documents: int
+    total_pages: int
+    notice: str = ""
+
+
+class SearchBackend(Protocol):
+    def index_pages(self, document_ids: list[int], pages: list[IndexPage]) -> None:
+        """Replace everything indexed for these documents with these pages, atomically."""
+
+    def delete_documents(self, document_ids: list[int]) -> None: ...
+
+    def indexed_page_counts(self) -> dict[int, int]: ...
+
+    def search(self, query: str, scope: Scope, *, offset: int = 0, limit: int = 20,
+               snippet_text: SnippetSource | None = None) -> Results: ...
+
+    def clear(self) -> None: ...
+
+
+class SnippetSource(Protocol):
+    def __call__(self, document_id: int, page_numbers: list[int]) -> dict[int, str]: ...
+
+
+def init_app(app: Flask) -> None:
+    from .whoosh import WhooshBackend
+
+    app.extensions["search"] = WhooshBackend(app.config["INDEX_DIR"],
+                                             lock_timeout=app.config["INDEX_LOCK_TIMEOUT"])
+
+
+def backend() -> SearchBackend:
+    return current_app.extensions["search"]

@@ -1,0 +1,37 @@
+"""Blueprints and error pages."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template
+from werkzeug.exceptions import HTTPException
+
+MESSAGES = {
+    400: "The request could not be understood. Go back and try again.",
+    403: "You do not have permission to do that.",
+    404: "Page not found. If you typed the web address, check it is correct.",
+    405: "That action is not available here.",
+    413: None,  # filled from settings: the upload limit
+    429: "Too many attempts. Wait a minute and try again.",
+    500: "Sorry, there is a problem with the service. Try again later.",
+}
+
+
+def register(app: Flask) -> None:
+    from . import auth, documents, inquiries, search, upload
+
+    for module in (auth, inquiries, documents, upload, search):
+        app.register_blueprint(module.bp)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):
+        code = error.code or 500
+        message = MESSAGES.get(code) or error.description
+        if code == 413:
+            limit = app.config["MAX_UPLOAD_MB"]
+            message = (f"The upload is larger than the {limit} MB limit. Upload fewer or "
+                       "smaller files at a time; very large files can be ingested from the "
+                       "command line.")
+        if code == 400 and "CSRF" in (error.description or ""):
+            message = "Your form expired. Go back, reload the page and try again."
+        return render_template("errors/error.html", code=code, title=None,
+                               message=message), code

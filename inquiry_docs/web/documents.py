@@ -1,0 +1,139 @@
+"""Documents: list, page, download, needs attention, retry."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+from sqlalchemy import func, select
+
+from .. import audit, ingest, permissions
+from ..db import db
+from ..models import STATUS_LABELS, Document, Page, Status
+from ..search import backend
+from ..search.snippets import highlight, match_spans
+from . import guard
+
+bp = Blueprint("documents", __name__, url_prefix="/documents")
+PER_PAGE = 50
+PAGES_PER_VIEW = 20
+ATTENTION = (Status.FAILED, Status.NO_TEXT)
+
+
+def _page_number() -> int:
+    try:
+        return max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        return 1
+
+
+@bp.route("/")
+@login_required
+def index():
+    who = guard.user()
+    query = permissions.visible_documents(who)
+    status = request.args.get("status", "")
+    if status in STATUS_LABELS:
+        query = query.where(Document.status == status)
+    inquiry_id = request.args.get("inquiry", type=int)
+    if inquiry_id:
+        query = query.where(Document.inquiry_id == inquiry_id)
+    total = db.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    page = _page_number()
+    documents = db.session.execute(
+        query.order_by(Document.id.desc()).offset((page - 1) * PER_PAGE).limit(PER_PAGE)
+    ).scalars().all()
+    return render_template(
+        "documents/index.html", documents=documents, total=total, page=page,
+        pages=max(1, -(-total // PER_PAGE)), status=status,
+        inquiries=permissions.inquiries_where(who, "read"), inquiry_id=inquiry_id,
+    )
+
+
+@bp.route("/attention")
+@login_required
+def attention():
+    who = guard.user()
+    documents = db.session.execute(
+        permissions.visible_documents(who).where(Document.status.in_(ATTENTION))
+        .order_by(Document.id.desc()).limit(500)
+    ).scalars().all()
+    return render_template("documents/attention.html", documents=documents)
+
+
+@bp.route("/<int:document_id>")
+@login_required
+def show(document_id: int):
+    document = guard.document_or_404(document_id)
+    who = guard.user()
+    view = _page_number()
+    first = (view - 1) * PAGES_PER_VIEW + 1
+    pages = db.session.execute(
+        select(Page).where(Page.document_id == document.id,
+                           Page.number.between(first, first + PAGES_PER_VIEW - 1))
+        .order_by(Page.number)
+    ).scalars().all()
+    query = request.args.get("q", "")[:1000]
+    marked = _mark_pages(pages, query)
+    audit.record("document_viewed", user=who, object_type="document", object_id=document.id,
+                 inquiry_id=document.inquiry_id, urn=document.urn,
+                 pages=f"{first}-{first + len(pages) - 1}" if pages else "")
+    db.session.commit()
+    return render_template(
+        "documents/show.html", document=document, pages=marked, view=view,
+        views=max(1, -(-document.page_count // PAGES_PER_VIEW)), query=query,
+        can_retry=document.status in ATTENTION and permissions.can(
+            who, "manage_failed", document.inquiry_id),
+    )
+
+
+def _mark_pages(pages: list[Page], query: str) -> list[tuple[Page, object, int]]:
+    """Each page with its text escaped and the query's words marked."""
+    search = backend()
+    terms = search.terms_for(query) if query.strip() else set()
+    tokenize = search.tokenizer()
+    out = []
+    for page in pages:
+        spans = match_spans(page.text, terms, tokenize)
+        out.append((page, highlight(page.text, spans), len(spans)))
+    return out
+
+
+@bp.route("/<int:document_id>/original")
+@login_required
+def download(document_id: int):
+    document = guard.document_or_404(document_id)
+    path = ingest.store().path_for(document.sha256)
+    if not path.exists():
+        abort(404)
+    audit.record("original_downloaded", user=guard.user(), object_type="document",
+                 object_id=document.id, inquiry_id=document.inquiry_id, urn=document.urn)
+    db.session.commit()
+    extension = {"application/pdf": ".pdf", "message/rfc822": ".eml", "text/plain": ".txt"}.get(
+        document.mime, ".docx" if "wordprocessingml" in document.mime else "")
+
+    def stream():
+        with open(path, "rb") as fh:
+            while chunk := fh.read(1024 * 1024):
+                yield chunk
+
+    response = Response(stream(), mimetype="application/octet-stream")
+    # The saved name is the URN, never the uploaded name: that is untrusted text.
+    response.headers["Content-Disposition"] = f'attachment; filename="{document.urn}{extension}"'
+    response.headers["Content-Length"] = str(document.size)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/<int:document_id>/retry", methods=["POST"])
+@login_required
+def retry(document_id: int):
+    document = guard.document_or_404(document_id)
+    who = guard.require("manage_failed", document.inquiry_id)
+    if ingest.retry(document, who):
+        flash(f"{document.urn} has been sent for reading again.", "success")
+    else:
+        flash(f"{document.urn} does not need a retry.", "info")
+    if request.form.get("back") == "attention":
+        return redirect(url_for("documents.attention"))
+    return redirect(url_for("documents.show", document_id=document.id))

@@ -1,0 +1,101 @@
+"""Shared fixtures: an app on fresh data directories, clients, users, and file builders.
+
+The default `app` runs Huey in immediate mode so a request returns after its job ran;
+tests of the real queue (SQLite storage, consumer threads, retries) build their own.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from inquiry_docs import create_app
+from inquiry_docs.db import db, upgrade_database
+
+PASSWORD = "correct horse battery staple"
+
+
+def make_config(tmp_path: Path, **overrides: Any) -> dict[str, Any]:
+    config = {
+        "INSTANCE_DIR": str(tmp_path / "instance"),
+        "UPLOAD_DIR": str(tmp_path / "uploads"),
+        "INDEX_DIR": str(tmp_path / "index"),
+        "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite",
+        "QUEUE_URL": f"sqlite:///{tmp_path}/queue.db",
+        "QUEUE_IMMEDIATE": True,
+        "SECRET_KEY": "test-secret",
+        "TESTING": True,
+        "WTF_CSRF_ENABLED": False,
+        "EXTRACT_TIMEOUT": 20,
+    }
+    config.update(overrides)
+    return config
+
+
+def build_app(tmp_path: Path, **overrides: Any) -> Flask:
+    app = create_app(make_config(tmp_path, **overrides))
+    with app.app_context():
+        upgrade_database()
+    return app
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[Flask]:
+    app = build_app(tmp_path)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def inquiry(app: Flask):
+    from inquiry_docs.web.inquiries import create_inquiry
+
+    return create_inquiry("OLD", "Oldham local inquiry")
+
+
+def make_user(email: str, role: str, inquiry=None, clearance: str = "OFFICIAL"):
+    from inquiry_docs import auth
+
+    user, _ = auth.create_user(email, role=role, inquiry=inquiry, password=PASSWORD,
+                               clearance=clearance)
+    return user
+
+
+def login(client: FlaskClient, email: str) -> None:
+    response = client.post("/auth/login", data={"email": email, "password": PASSWORD})
+    assert response.status_code == 302, response.data[:500]
+
+
+@pytest.fixture
+def admin(app: Flask):
+    return make_user("admin@example.org", "admin")
+
+
+@pytest.fixture
+def admin_client(client: FlaskClient, admin) -> FlaskClient:
+    login(client, admin.email)
+    return client
+
+
+def upload(client: FlaskClient, inquiry, files: list[tuple[bytes, str]], **form: str):
+    data: dict[str, Any] = {"inquiry": str(inquiry.id), "doc_type": "other", **form}
+    data["files"] = [(io.BytesIO(content), name) for content, name in files]
+    return client.post("/upload/", data=data, content_type="multipart/form-data")
