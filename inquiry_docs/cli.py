@@ -269,3 +269,7 @@ def check(repair: bool) -> None:
         sys.exit(1)
     click.echo("All originals, database rows and index entries agree.")
 
+
+
+if __name__ == "__main__":
+    main()

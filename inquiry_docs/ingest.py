@@ -21,7 +21,7 @@ from flask import current_app
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import audit, extract
+from . import audit, extract, faults
 from .db import db
 from .models import Batch, BatchItem, Document, Inquiry, Page, Receipt, Status, User
 from .storage import Staged, Store, TooLarge
@@ -247,6 +247,7 @@ def _save_pages(document: Document, result: extract.Extracted) -> None:
                  inquiry_id=document.inquiry_id, urn=document.urn, pages=len(result.pages),
                  status=str(document.status))
     db.session.commit()
+    faults.point("after_pages_commit")
     if has_text:
         from . import jobs
 

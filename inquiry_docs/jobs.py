@@ -163,7 +163,7 @@ def start_consumer(app: Flask, workers: int | None = None) -> None:
     if state.consumer is not None:
         return
     count = workers if workers is not None else app.config["WORKERS_IN_SERVER"]
-    if count <= 0:
+    if count <= 0 or state.huey.immediate:
         return
     state.consumer = InProcessConsumer(
         state.huey, workers=count, worker_type="thread", periodic=False,

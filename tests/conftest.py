@@ -96,6 +96,15 @@ def admin_client(client: FlaskClient, admin) -> FlaskClient:
 
 
 def upload(client: FlaskClient, inquiry, files: list[tuple[bytes, str]], **form: str):
-    data: dict[str, Any] = {"inquiry": str(inquiry.id), "doc_type": "other", **form}
+    inquiry_id = inquiry if isinstance(inquiry, int) else inquiry.id
+    data: dict[str, Any] = {"inquiry": str(inquiry_id), "doc_type": "other", **form}
     data["files"] = [(io.BytesIO(content), name) for content, name in files]
     return client.post("/upload/", data=data, content_type="multipart/form-data")
+
+
+@pytest.fixture(scope="session")
+def bomb_pdf() -> bytes:
+    """A PDF whose content stream inflates past 1 GB (built once: it takes a moment)."""
+    from tests import samples
+
+    return samples.make_bomb_pdf()

@@ -22,6 +22,7 @@ from whoosh.fields import DATETIME, ID, NUMERIC, TEXT, Schema
 from whoosh.qparser import MultifieldParser, plugins
 from whoosh.searching import Searcher
 
+from .. import faults
 from ..permissions import Scope
 from . import DocumentHit, IndexPage, PageHit, Results, SnippetSource
 from .snippets import snippet
@@ -102,6 +103,8 @@ class WhooshBackend:
     def _writer(self) -> Iterator:
         with self._write_lock():
             writer = self._ix().writer(timeout=self.lock_timeout)
+            # Segment files are written by now; the crash lands before the table of contents.
+            faults.around(writer, "_commit_toc", "index_commit")
             try:
                 yield writer
             except BaseException:

@@ -1,0 +1,110 @@
+"""Hard crashes (SIGKILL) of a separate worker process lose nothing: `check --repair` heals.
+
+The worker is the real `inquiry-docs worker` command on the real SQLite queue; a named
+crash point (inquiry_docs/faults.py) kills it at the chosen moment.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from inquiry_docs import create_app, ingest
+from inquiry_docs.db import db, upgrade_database
+from inquiry_docs.models import Document, Status
+from inquiry_docs.storage import Store
+from tests import samples
+
+pytestmark = pytest.mark.slow
+
+
+def _env(tmp_path: Path, fault: str | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INQUIRY_DOCS_")}
+    env.update({
+        "INQUIRY_DOCS_INSTANCE_DIR": str(tmp_path / "instance"),
+        "INQUIRY_DOCS_DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite",
+        "INQUIRY_DOCS_QUEUE_URL": f"sqlite:///{tmp_path}/queue.db",
+        "INQUIRY_DOCS_UPLOAD_DIR": str(tmp_path / "uploads"),
+        "INQUIRY_DOCS_INDEX_DIR": str(tmp_path / "index"),
+        "INQUIRY_DOCS_SECRET_KEY": "crash-test",
+    })
+    if fault:
+        env["INQUIRY_DOCS_FAULT"] = fault
+    return env
+
+
+def _cli(tmp_path: Path, *args: str, fault: str | None = None, timeout: float = 60):
+    return subprocess.run(
+        [sys.executable, "-m", "inquiry_docs.cli", *args], env=_env(tmp_path, fault),
+        capture_output=True, text=True, timeout=timeout,
+    )
+
+
+def _receive_files(tmp_path: Path, count: int) -> list[str]:
+    """Store and register files, queueing their jobs for a worker that is not running yet."""
+    os.environ.update(_env(tmp_path))
+    try:
+        app = create_app()
+    finally:
+        for key in _env(tmp_path):
+            if key.startswith("INQUIRY_DOCS_"):
+                os.environ.pop(key, None)
+    with app.app_context():
+        upgrade_database()
+        from inquiry_docs.web.inquiries import create_inquiry
+
+        inquiry = create_inquiry("OLD", "Oldham")
+        for n in range(count):
+            ingest.receive(ingest.Incoming(
+                stream=io.BytesIO(samples.make_pdf([f"crash word{n} page one",
+                                                                  f"unique{n} second page"])),
+                filename=f"f{n}.pdf", inquiry=inquiry, channel="cli"))
+        shas = db.session.execute(select(Document.sha256)).scalars().all()
+        db.session.remove()
+        db.engine.dispose()
+    return shas
+
+
+def _statuses(tmp_path: Path) -> list[str]:
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite",
+                      "INSTANCE_DIR": str(tmp_path / "instance"),
+                      "UPLOAD_DIR": str(tmp_path / "uploads"),
+                      "INDEX_DIR": str(tmp_path / "index"), "SECRET_KEY": "x",
+                      "QUEUE_URL": f"sqlite:///{tmp_path}/queue.db"})
+    with app.app_context():
+        statuses = [str(s) for s in db.session.execute(
+            select(Document.status).order_by(Document.id)).scalars()]
+        db.engine.dispose()
+    return statuses
+
+
+@pytest.mark.parametrize("fault", ["after_pages_commit", "index_commit"])
+def test_sigkill_then_check_repair_loses_nothing(tmp_path, fault):
+    shas = _receive_files(tmp_path, 3)
+    worker = _cli(tmp_path, "worker", "--workers", "1", fault=fault)
+    assert worker.returncode == -signal.SIGKILL, worker.stderr[-2000:]
+    statuses = _statuses(tmp_path)
+    assert Status.INDEXED not in statuses or len(set(statuses)) > 1, statuses
+
+    before = _cli(tmp_path, "check")
+    assert before.returncode == 1, before.stdout
+
+    repaired = _cli(tmp_path, "check", "--repair")
+    assert repaired.returncode == 0, repaired.stdout + repaired.stderr
+    after = _cli(tmp_path, "check")
+    assert after.returncode == 0, after.stdout
+    assert _statuses(tmp_path) == ["indexed"] * 3
+
+    store = Store(tmp_path / "uploads")
+    assert sorted(store.all_hashes()) == sorted(shas)
+    for n in range(3):
+        found = json.loads(_cli(tmp_path, "search", f"unique{n}", "--json").stdout)
+        assert [(h["urn"], h["page"]) for h in found["hits"]] == [(f"OLD00000{n + 1}", 2)]

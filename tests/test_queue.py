@@ -1,0 +1,75 @@
+"""The real queue: Huey on SQLite with consumer threads, and retries of transient errors."""
+
+from __future__ import annotations
+
+import fcntl
+import io
+import os
+import threading
+import time
+
+from sqlalchemy import select
+
+from inquiry_docs import ingest, jobs
+from inquiry_docs.db import db
+from inquiry_docs.models import Document
+from tests import samples
+from tests.conftest import build_app
+
+
+def _wait_for(predicate, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError("timed out waiting for the queue")
+
+
+def _statuses() -> list[str]:
+    db.session.expire_all()
+    return [str(s) for s in db.session.execute(
+        select(Document.status).order_by(Document.id)).scalars()]
+
+
+def test_sqlite_queue_with_consumer_threads_processes_uploads(tmp_path):
+    app = build_app(tmp_path, QUEUE_IMMEDIATE=False, WORKERS_IN_SERVER=2)
+    assert type(app.extensions["jobs"].huey).__name__ == "SqliteHuey"
+    with app.app_context():
+        from inquiry_docs.web.inquiries import create_inquiry
+
+        inquiry = create_inquiry("OLD", "Oldham")
+        for n in range(6):
+            ingest.receive(ingest.Incoming(io.BytesIO(samples.make_pdf([f"queued {n}"])),
+                                           f"q{n}.pdf", inquiry))
+        assert _statuses() == ["received"] * 6
+        assert jobs.queue_depth(app) == 6
+        jobs.start_consumer(app)
+        try:
+            _wait_for(lambda: _statuses() == ["indexed"] * 6)
+        finally:
+            jobs.stop_consumer(app)
+        assert app.extensions["search"].indexed_page_counts() == {i: 1 for i in range(1, 7)}
+
+
+def test_index_lock_timeout_is_retried_until_the_index_is_free(tmp_path):
+    app = build_app(tmp_path, QUEUE_IMMEDIATE=False, INDEX_LOCK_TIMEOUT=0.2)
+    index_dir = app.config["INDEX_DIR"]
+    os.makedirs(index_dir, exist_ok=True)
+    fd = os.open(os.path.join(index_dir, "write.lock"), os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # another writer holds the index
+    with app.app_context():
+        from inquiry_docs.web.inquiries import create_inquiry
+
+        inquiry = create_inquiry("OLD", "Oldham")
+        ingest.receive(ingest.Incoming(io.BytesIO(samples.make_pdf(["locked out"])), "l.pdf",
+                                       inquiry))
+        jobs.start_consumer(app, workers=1)
+        try:
+            _wait_for(lambda: _statuses() == ["indexing"])
+            time.sleep(1.0)  # at least one attempt has failed on the lock by now
+            assert _statuses() == ["indexing"]
+            threading.Timer(0, lambda: os.close(fd)).start()
+            _wait_for(lambda: _statuses() == ["indexed"], timeout=30)
+        finally:
+            jobs.stop_consumer(app)
