@@ -49,7 +49,7 @@ def test_sqlite_queue_with_consumer_threads_processes_uploads(tmp_path):
             _wait_for(lambda: _statuses() == ["indexed"] * 6)
         finally:
             jobs.stop_consumer(app)
-        assert app.extensions["search"].indexed_page_counts() == {i: 1 for i in range(1, 7)}
+        assert app.extensions["search"].indexed_page_counts() == dict.fromkeys(range(1, 7), 1)
 
 
 def test_index_lock_timeout_is_retried_until_the_index_is_free(tmp_path):
