@@ -6,7 +6,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import login_required
 from sqlalchemy import func, select
 
-from .. import audit, ingest, permissions
+from .. import audit, ingest, metadata, permissions
 from ..db import db
 from ..models import STATUS_LABELS, Document, Page, Status
 from ..search import backend
@@ -137,3 +137,26 @@ def retry(document_id: int):
     if request.form.get("back") == "attention":
         return redirect(url_for("documents.attention"))
     return redirect(url_for("documents.show", document_id=document.id))
+
+
+@bp.route("/<int:document_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(document_id: int):
+    document = guard.document_or_404(document_id)
+    who = guard.require("edit_metadata", document.inquiry_id)
+    form = request.form
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        date, date_error = metadata.parse_date(form.get("day", ""), form.get("month", ""),
+                                               form.get("year", ""))
+        changes = metadata.Changes(form.get("title", ""), form.get("doc_type", ""),
+                                   form.get("source", ""), date)
+        errors = metadata.validate(changes)
+        if date_error:
+            errors["day"] = date_error
+        if not errors:
+            changed = metadata.apply(document, changes, who)
+            flash(f"{document.urn} updated." if changed else "Nothing was changed.", "success")
+            return redirect(url_for("documents.show", document_id=document.id))
+    return render_template("documents/edit.html", document=document, errors=errors,
+                           form=form), (400 if errors else 200)

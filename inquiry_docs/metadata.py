@@ -1,0 +1,71 @@
+"""Editing a document's descriptive metadata (domain side; audited, then re-indexed)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from . import audit
+from .db import db
+from .models import DOC_TYPES, Document, Status, User
+
+EDITABLE = ("title", "doc_type", "source", "document_date")
+
+
+@dataclass
+class Changes:
+    title: str
+    doc_type: str
+    source: str
+    document_date: datetime | None
+
+
+def parse_date(day: str, month: str, year: str) -> tuple[datetime | None, str]:
+    """A date from the three GOV.UK date fields; all empty means 'not known'."""
+    if not (day.strip() or month.strip() or year.strip()):
+        return None, ""
+    try:
+        value = datetime(int(year), int(month), int(day))
+    except ValueError:
+        return None, "Enter a real date, for example 27 3 2014"
+    if not 1900 <= value.year <= 2100:
+        return None, "The year must be between 1900 and 2100"
+    return value, ""
+
+
+def validate(changes: Changes) -> dict[str, str]:
+    errors = {}
+    if not changes.title.strip() or len(changes.title) > 500:
+        errors["title"] = "Enter a title of up to 500 characters"
+    if changes.doc_type not in DOC_TYPES:
+        errors["doc_type"] = "Choose a document type"
+    if len(changes.source) > 200:
+        errors["source"] = "Enter a source of up to 200 characters"
+    return errors
+
+
+def apply(document: Document, changes: Changes, user: User) -> dict[str, tuple]:
+    """Save the changes with before/after in the audit trail; queue a re-index."""
+    diff = {}
+    for field in EDITABLE:
+        before, after = getattr(document, field), getattr(changes, field)
+        if field in ("title", "source"):
+            after = after.strip()
+        if before != after:
+            diff[field] = (before, after)
+            setattr(document, field, after)
+    if not diff:
+        return diff
+    audit.record("metadata_changed", user=user, object_type="document", object_id=document.id,
+                 inquiry_id=document.inquiry_id, urn=document.urn,
+                 changes={k: [str(b) if b is not None else None,
+                              str(a) if a is not None else None] for k, (b, a) in diff.items()})
+    reindex = document.status == Status.INDEXED
+    if reindex:
+        document.status = Status.INDEXING
+    db.session.commit()
+    if reindex:
+        from . import jobs
+
+        jobs.enqueue_index()
+    return diff
