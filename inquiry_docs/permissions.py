@@ -57,7 +57,7 @@ def scope_for(user: User | None) -> Scope:
     rows = db.session.execute(
         select(Membership.inquiry_id, Membership.clearance).where(Membership.user_id == user.id)
     )
-    return Scope(dict(rows.tuples().all()))
+    return Scope({inquiry_id: clearance for inquiry_id, clearance in rows})  # noqa: C416
 
 
 def can(user: User | None, action: str, inquiry_id: int | None = None) -> bool:
