@@ -1,0 +1,134 @@
+"""Email (.eml): headers and body as text, attachments handed back for separate ingest."""
+
+from __future__ import annotations
+
+import mimetypes
+from datetime import datetime
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from html.parser import HTMLParser
+
+from .text import paginate
+from .types import Attachment, Extracted, clean_meta
+
+MAX_ATTACHMENTS = 50
+MAX_ATTACHMENT_BYTES = 200 * 2**20
+_HEADERS = ("From", "To", "Cc", "Date", "Subject")
+_BLOCK_TAGS = {"p", "div", "br", "tr", "li", "ul", "ol", "table", "blockquote", "pre", "hr"}
+_BLOCK_TAGS |= {"section", "article", "header", "footer", "h1", "h2", "h3", "h4", "h5", "h6"}
+
+
+class _HTMLText(HTMLParser):
+    """Visible text of an HTML body; block elements become line breaks."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag in {"script", "style", "head", "title"}:
+            self._hidden += 1
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in {"script", "style", "head", "title"}:
+            self._hidden = max(0, self._hidden - 1)
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden:
+            self.parts.append(data)
+
+    def text(self) -> str:
+        lines = (" ".join(line.split()) for line in "".join(self.parts).splitlines())
+        return "\n".join(line for line in lines if line)
+
+
+def html_to_text(html: str) -> str:
+    parser = _HTMLText()
+    parser.feed(html)
+    parser.close()
+    return parser.text()
+
+
+def _header(message: EmailMessage, name: str) -> str | None:
+    try:
+        value = message[name]
+    except (ValueError, TypeError, IndexError):  # malformed beyond what the policy can model
+        raw = (v for k, v in message.raw_items() if k.lower() == name.lower())
+        value = next(raw, None)
+    return clean_meta(value)
+
+
+def _date(message: EmailMessage) -> datetime | None:
+    try:
+        header = message["Date"]
+        return getattr(header, "datetime", None)
+    except (ValueError, TypeError, IndexError):
+        return None
+
+
+def _part_text(part: EmailMessage) -> str:
+    try:
+        content = part.get_content()
+    except (LookupError, ValueError, AttributeError):
+        # An unknown charset: fall back to UTF-8 with replacement.
+        content = (part.get_payload(decode=True) or b"").decode("utf-8", "replace")
+    if not isinstance(content, str):
+        return ""
+    return html_to_text(content) if part.get_content_subtype() == "html" else content
+
+
+def _body(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain", "html"))
+    return _part_text(part) if part is not None else ""
+
+
+def _attachment(part: EmailMessage, index: int) -> Attachment:
+    name = part.get_filename()
+    if part.get_content_type() == "message/rfc822":
+        inner = part.get_payload()
+        data = inner[0].as_bytes() if isinstance(inner, list) and inner else b""
+        default_ext = ".eml"
+    else:
+        data = part.get_payload(decode=True) or b""
+        default_ext = mimetypes.guess_extension(part.get_content_type()) or ""
+    name = (name or "").replace("\x00", "").strip()
+    return Attachment(filename=name or f"attachment-{index}{default_ext}", data=data)
+
+
+def _attachments(message: EmailMessage) -> tuple[list[Attachment], list[str]]:
+    """The attachments kept, and lines listing all of them (noting any left out)."""
+    kept: list[Attachment] = []
+    listing: list[str] = []
+    for index, part in enumerate(message.iter_attachments(), 1):
+        if index > MAX_ATTACHMENTS:
+            listing.append(f"(more than {MAX_ATTACHMENTS} attachments; the rest were not kept)")
+            break
+        item = _attachment(part, index)
+        if len(item.data) > MAX_ATTACHMENT_BYTES:
+            listing.append(f"Attachment: {item.filename} (not kept: larger than 200 MB)")
+            continue
+        kept.append(item)
+        listing.append(f"Attachment: {item.filename}")
+    return kept, listing
+
+
+def extract(path: str) -> Extracted:
+    with open(path, "rb") as fh:
+        message = BytesParser(policy=policy.default).parse(fh)
+    headers = [f"{name}: {value}" for name in _HEADERS if (value := _header(message, name))]
+    attachments, listing = _attachments(message)
+    text = "\n".join([*headers, *listing, "", _body(message)])
+    return Extracted(
+        pages=paginate(text),
+        page_label="page",
+        title=_header(message, "Subject"),
+        author=_header(message, "From"),
+        created=_date(message),
+        attachments=attachments,
+    )
