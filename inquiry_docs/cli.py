@@ -116,6 +116,9 @@ def serve(host: str, port: int) -> None:
 @with_appcontext
 def worker(workers: int) -> None:
     """Run a job consumer in this process (for separate worker machines)."""
+    from . import extract
+
+    extract.warm_up()
     state = current_app.extensions["jobs"]
     consumer = state.huey.create_consumer(workers=workers, worker_type="thread",
                                           periodic=False, max_delay=1.0)

@@ -165,6 +165,9 @@ def start_consumer(app: Flask, workers: int | None = None) -> None:
     count = workers if workers is not None else app.config["WORKERS_IN_SERVER"]
     if count <= 0 or state.huey.immediate:
         return
+    from . import extract
+
+    extract.warm_up()  # start the parsers' fork server before threads exist
     state.consumer = InProcessConsumer(
         state.huey, workers=count, worker_type="thread", periodic=False,
         check_worker_health=False, initial_delay=0.05, backoff=1.2, max_delay=1.0,
