@@ -31,7 +31,7 @@ run: $(VENV)/.installed
 	$(BIN)/inquiry-docs serve --host $(HOST) --port $(PORT)
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check inquiry_docs tests bench
+	$(BIN)/ruff check inquiry_docs tests $(wildcard bench)
 
 test: $(VENV)/.installed-test node_modules/.package-lock.json lint
 	$(BIN)/pytest -q -p no:cacheprovider

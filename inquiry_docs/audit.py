@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,8 @@ from .db import db
 from .models import AuditEvent, User, utcnow
 
 GENESIS = "0" * 64
+# Set by the web layer for each request, so domain code need not know about requests.
+current_ip: ContextVar[str] = ContextVar("audit_ip", default="")
 
 
 def _digest(event: AuditEvent, prev_hash: str) -> str:
@@ -28,6 +31,7 @@ def _digest(event: AuditEvent, prev_hash: str) -> str:
             event.at.isoformat(timespec="microseconds"),
             event.user_id,
             event.actor,
+            event.ip,
             event.action,
             event.object_type,
             event.object_id,
@@ -63,6 +67,7 @@ def record(
         at=utcnow(),
         user_id=user.id if user is not None else None,
         actor=actor or (user.email if user is not None else "system"),
+        ip=current_ip.get(),
         action=action,
         object_type=object_type,
         object_id=str(object_id),

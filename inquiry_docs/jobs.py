@@ -143,7 +143,7 @@ def index_pages_of(document: Document) -> list[IndexPage]:
     return [
         IndexPage(document.id, document.urn, number, text, document.title,
                   document.inquiry_id, document.doc_type, document.source, document.marking,
-                  document.document_date)
+                  document.document_date, document.restricted)
         for number, text in rows if text.strip()
     ]
 

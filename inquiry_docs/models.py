@@ -74,6 +74,10 @@ class User(db.Model):
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    totp_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # argon2 hashes of unused one-time recovery codes, as a JSON list
+    recovery_codes: Mapped[str] = mapped_column(Text, default="[]")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     memberships: Mapped[list[Membership]] = relationship(back_populates="user")
 
@@ -86,6 +90,8 @@ class Membership(db.Model):
     inquiry_id: Mapped[int] = mapped_column(ForeignKey("inquiries.id"))
     role: Mapped[str] = mapped_column(String(20))
     clearance: Mapped[str] = mapped_column(String(30), default="OFFICIAL")
+    # May see documents under a restriction order (s.19 Inquiries Act 2005).
+    restricted_access: Mapped[bool] = mapped_column(Boolean, default=False)
     user: Mapped[User] = relationship(back_populates="memberships")
     inquiry: Mapped[Inquiry] = relationship()
 
@@ -119,6 +125,9 @@ class Document(db.Model):
     doc_type: Mapped[str] = mapped_column(String(30), default="other")
     source: Mapped[str] = mapped_column(String(200), default="")
     marking: Mapped[str] = mapped_column(String(30), default="OFFICIAL")
+    restricted: Mapped[bool] = mapped_column(Boolean, default=False)
+    restriction_ref: Mapped[str] = mapped_column(String(100), default="")
+    restriction_reason: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(20), default=Status.RECEIVED, index=True)
     reason: Mapped[str] = mapped_column(Text, default="")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -201,6 +210,7 @@ class AuditEvent(db.Model):
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     actor: Mapped[str] = mapped_column(String(254), default="")
+    ip: Mapped[str] = mapped_column(String(45), default="")
     action: Mapped[str] = mapped_column(String(60), index=True)
     object_type: Mapped[str] = mapped_column(String(30), default="")
     object_id: Mapped[str] = mapped_column(String(60), default="", index=True)

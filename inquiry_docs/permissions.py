@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, false, or_, select
+from sqlalchemy import Select, false, or_, select, true
 
 from .db import db
 from .models import MARKINGS, Document, Inquiry, Membership, User
@@ -24,24 +24,44 @@ ADMIN_ONLY = frozenset({"manage_users", "manage_inquiries", "settings"})
 
 
 @dataclass(frozen=True)
-class Scope:
-    """Which documents a user may see: per inquiry, the highest marking they are cleared for."""
+class Grant:
+    """A user's reach in one inquiry."""
 
-    clearance_by_inquiry: dict[int, str]
+    clearance: str
+    restricted: bool = False  # may see documents under a restriction order
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which documents a user may see: per inquiry, a clearance and restricted access."""
+
+    grants: dict[int, Grant]
 
     @property
     def inquiry_ids(self) -> list[int]:
-        return sorted(self.clearance_by_inquiry)
+        return sorted(self.grants)
 
-    def allows(self, inquiry_id: int, marking: str) -> bool:
-        cleared = self.clearance_by_inquiry.get(inquiry_id)
-        return cleared is not None and _rank(marking) <= _rank(cleared)
+    def allows(self, inquiry_id: int, marking: str, restricted: bool = False) -> bool:
+        grant = self.grants.get(inquiry_id)
+        if grant is None or _rank(marking) > _rank(grant.clearance):
+            return False
+        return grant.restricted or not restricted
 
     def markings_for(self, inquiry_id: int) -> list[str]:
-        cleared = self.clearance_by_inquiry.get(inquiry_id)
-        if cleared is None:
+        grant = self.grants.get(inquiry_id)
+        if grant is None:
             return []
-        return [m for m in MARKINGS if _rank(m) <= _rank(cleared)]
+        return [m for m in MARKINGS if _rank(m) <= _rank(grant.clearance)]
+
+    def sees_restricted(self, inquiry_id: int) -> bool:
+        grant = self.grants.get(inquiry_id)
+        return grant is not None and grant.restricted
+
+    def only(self, inquiry_id: int | None) -> Scope:
+        """The same reach narrowed to one inquiry (None keeps all)."""
+        if inquiry_id is None:
+            return self
+        return Scope({k: v for k, v in self.grants.items() if k == inquiry_id})
 
 
 def _rank(marking: str) -> int:
@@ -53,11 +73,13 @@ def scope_for(user: User | None) -> Scope:
         return Scope({})
     if user.is_admin:
         ids = db.session.execute(select(Inquiry.id)).scalars()
-        return Scope(dict.fromkeys(ids, MARKINGS[-1]))
+        return Scope({i: Grant(MARKINGS[-1], True) for i in ids})
     rows = db.session.execute(
-        select(Membership.inquiry_id, Membership.clearance).where(Membership.user_id == user.id)
+        select(Membership.inquiry_id, Membership.clearance, Membership.restricted_access)
+        .where(Membership.user_id == user.id)
     )
-    return Scope({inquiry_id: clearance for inquiry_id, clearance in rows})  # noqa: C416
+    return Scope({inquiry_id: Grant(clearance, bool(restricted))
+                  for inquiry_id, clearance, restricted in rows})
 
 
 def can(user: User | None, action: str, inquiry_id: int | None = None) -> bool:
@@ -86,14 +108,16 @@ def visible_documents(user: User | None) -> Select[tuple[Document]]:
     """A SELECT of the documents the user may see, to refine further."""
     scope = scope_for(user)
     clauses = [
-        (Document.inquiry_id == inquiry_id) & Document.marking.in_(scope.markings_for(inquiry_id))
+        (Document.inquiry_id == inquiry_id)
+        & Document.marking.in_(scope.markings_for(inquiry_id))
+        & (true() if scope.sees_restricted(inquiry_id) else Document.restricted.is_(False))
         for inquiry_id in scope.inquiry_ids
     ]
     return select(Document).where(or_(*clauses) if clauses else false())
 
 
 def can_see(user: User | None, document: Document) -> bool:
-    return scope_for(user).allows(document.inquiry_id, document.marking)
+    return scope_for(user).allows(document.inquiry_id, document.marking, document.restricted)
 
 
 def get_visible_document(user: User | None, document_id: int) -> Document | None:

@@ -116,3 +116,24 @@ def test_security_headers(app, admin_client):
     assert "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "no-store" in response.headers["Cache-Control"]
+
+
+def test_restricted_document_needs_restricted_access(app, client, admin_client, inquiry):
+    document = _one_document(admin_client, inquiry)
+    document.restricted = True
+    document.restriction_ref = "RO-3"
+    db.session.commit()
+    from inquiry_docs.jobs import index_documents
+
+    index_documents([document.id])
+    make_user("reader@example.org", "reader", inquiry, clearance="OFFICIAL-SENSITIVE")
+    admin_client.post("/auth/logout")
+    login(client, "reader@example.org")
+    assert client.get(f"/documents/{document.id}").status_code == 404
+    assert b"0 documents" in client.get("/?q=police").data
+    from inquiry_docs.models import Membership
+
+    db.session.execute(select(Membership)).scalar_one().restricted_access = True
+    db.session.commit()
+    assert client.get(f"/documents/{document.id}").status_code == 200
+    assert b"OLD000001" in client.get("/?q=police").data

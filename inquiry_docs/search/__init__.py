@@ -26,6 +26,7 @@ class IndexPage:
     source: str
     marking: str
     date: datetime | None
+    restricted: bool = False
 
 
 @dataclass

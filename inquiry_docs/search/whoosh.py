@@ -49,6 +49,7 @@ def make_schema() -> Schema:
         type=ID(),
         source=ID(),
         marking=ID(),
+        restricted=ID(),  # "yes" under a restriction order, else "no"
         date=DATETIME(),
     )
 
@@ -122,7 +123,8 @@ class WhooshBackend:
                     key=f"{page.document_id}:{page.number}", doc=page.document_id, urn=page.urn,
                     page=page.number, text=page.text, title=page.title,
                     inquiry=page.inquiry_id, type=page.doc_type, source=page.source or "-",
-                    marking=page.marking, date=page.date,
+                    marking=page.marking, restricted="yes" if page.restricted else "no",
+                    date=page.date,
                 )
 
     def delete_documents(self, document_ids: list[int]) -> None:
@@ -203,11 +205,13 @@ class WhooshBackend:
 
 def _scope_filter(scope: Scope) -> wq.Query:
     """The user's reach as a Whoosh filter, applied inside the search."""
-    allowed = [
-        wq.And([wq.Term("inquiry", inquiry_id),
-                wq.Or([wq.Term("marking", m) for m in scope.markings_for(inquiry_id)])])
-        for inquiry_id in scope.inquiry_ids
-    ]
+    allowed = []
+    for inquiry_id in scope.inquiry_ids:
+        parts = [wq.Term("inquiry", inquiry_id),
+                 wq.Or([wq.Term("marking", m) for m in scope.markings_for(inquiry_id)])]
+        if not scope.sees_restricted(inquiry_id):
+            parts.append(wq.Term("restricted", "no"))
+        allowed.append(wq.And(parts))
     return wq.Or(allowed) if allowed else wq.NullQuery
 
 

@@ -26,10 +26,7 @@ def page_texts(document_id: int, numbers: list[int]) -> dict[int, str]:
 def run_search(user, query: str, inquiry_id: int | None = None, offset: int = 0,
                limit: int = PER_PAGE):
     """Search within the user's reach, optionally narrowed to one inquiry."""
-    scope = permissions.scope_for(user)
-    if inquiry_id is not None:
-        scope = permissions.Scope({k: v for k, v in scope.clearance_by_inquiry.items()
-                                   if k == inquiry_id})
+    scope = permissions.scope_for(user).only(inquiry_id)
     results = backend().search(query, scope, offset=offset, limit=limit,
                                snippet_text=page_texts)
     ids = [d.document_id for d in results.documents]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFProtect
+
+from .. import audit
 
 csrf = CSRFProtect()
 talisman = Talisman()
@@ -32,6 +34,10 @@ def init_security(app: Flask) -> None:
         referrer_policy="same-origin",
         frame_options="DENY",
     )
+
+    @app.before_request
+    def _remember_ip() -> None:
+        audit.current_ip.set((request.remote_addr or "")[:45])
 
     @app.after_request
     def _no_store(response: Response) -> Response:
