@@ -97,6 +97,12 @@ def end_session(session_id: str, user: User) -> None:
     db.session.commit()
 
 
+def end_all_sessions(user: User) -> int:
+    """Sign the user out everywhere (password or role change, deactivation)."""
+    result = db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    return result.rowcount or 0
+
+
 def touch(session_id: str) -> None:
     row = db.session.get(UserSession, session_id)
     if row is not None:

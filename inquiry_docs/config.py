@@ -49,7 +49,12 @@ SETTINGS: tuple[Setting, ...] = (
             "DOCX.", int),
     Setting("ZIP_MAX_RATIO", 100, "Highest compression ratio accepted inside a DOCX.", int),
     Setting("ZIP_MAX_ENTRIES", 10000, "Most entries accepted inside a DOCX.", int),
-    Setting("SESSION_HOURS", 8, "Hours a signed-in session lasts without activity.", int),
+    Setting("SESSION_IDLE_MINUTES", 30, "Minutes without activity after which a session ends.",
+            int),
+    Setting("SIGNIN_LIMIT", "5 per 15 minutes", "Failed sign-ins allowed per account and per "
+            "IP address before further attempts are refused for a while."),
+    Setting("RATELIMIT_STORAGE_URL", "memory://", "Where sign-in throttling counts are kept: "
+            "`memory://` for one process, `redis://...` when several processes serve."),
 )
 
 
