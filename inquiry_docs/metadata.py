@@ -7,7 +7,7 @@ from datetime import datetime
 
 from . import audit
 from .db import db
-from .models import DOC_TYPES, Document, Status, User
+from .models import DOC_TYPES, MARKINGS, Document, Status, User
 
 EDITABLE = ("title", "doc_type", "source", "document_date")
 
@@ -60,6 +60,53 @@ def apply(document: Document, changes: Changes, user: User) -> dict[str, tuple]:
                  inquiry_id=document.inquiry_id, urn=document.urn,
                  changes={k: [str(b) if b is not None else None,
                               str(a) if a is not None else None] for k, (b, a) in diff.items()})
+    reindex = document.status == Status.INDEXED
+    if reindex:
+        document.status = Status.INDEXING
+    db.session.commit()
+    if reindex:
+        from . import jobs
+
+        jobs.enqueue_index()
+    return diff
+
+
+@dataclass
+class Marking:
+    marking: str
+    restricted: bool
+    restriction_ref: str
+    restriction_reason: str
+
+
+def validate_marking(change: Marking) -> dict[str, str]:
+    errors = {}
+    if change.marking not in MARKINGS:
+        errors["marking"] = "Choose a marking"
+    if change.restricted and not change.restriction_ref.strip():
+        errors["restriction_ref"] = "Enter the restriction order reference"
+    if len(change.restriction_ref) > 100:
+        errors["restriction_ref"] = "Enter a reference of up to 100 characters"
+    return errors
+
+
+def set_marking(document: Document, change: Marking, user: User) -> dict[str, tuple]:
+    """Change the marking or restriction order; the index is refreshed so search agrees."""
+    if not change.restricted:
+        change.restriction_ref, change.restriction_reason = "", ""
+    diff = {}
+    for field in ("marking", "restricted", "restriction_ref", "restriction_reason"):
+        before, after = getattr(document, field), getattr(change, field)
+        if isinstance(after, str):
+            after = after.strip()
+        if before != after:
+            diff[field] = (before, after)
+            setattr(document, field, after)
+    if not diff:
+        return diff
+    audit.record("marking_changed", user=user, object_type="document", object_id=document.id,
+                 inquiry_id=document.inquiry_id, urn=document.urn,
+                 changes={k: [b, a] for k, (b, a) in diff.items()})
     reindex = document.status == Status.INDEXED
     if reindex:
         document.status = Status.INDEXING

@@ -137,3 +137,29 @@ def test_restricted_document_needs_restricted_access(app, client, admin_client, 
     db.session.commit()
     assert client.get(f"/documents/{document.id}").status_code == 200
     assert b"OLD000001" in client.get("/?q=police").data
+
+
+def test_legal_user_places_a_restriction_order_and_search_follows(app, client, admin_client,
+                                                                   inquiry):
+    document = _one_document(admin_client, inquiry)
+    admin_client.post("/auth/logout")
+    make_user("legal@example.org", "legal", inquiry, clearance="OFFICIAL-SENSITIVE")
+    make_user("reader@example.org", "reader", inquiry, clearance="OFFICIAL-SENSITIVE")
+    login(client, "legal@example.org")
+    missing_ref = client.post(f"/documents/{document.id}/marking", data={
+        "marking": "OFFICIAL-SENSITIVE", "restricted": "yes", "restriction_ref": ""})
+    assert missing_ref.status_code == 400 and b"restriction order reference" in missing_ref.data
+    response = client.post(f"/documents/{document.id}/marking", data={
+        "marking": "OFFICIAL-SENSITIVE", "restricted": "yes", "restriction_ref": "RO-1",
+        "restriction_reason": "Names a complainant"})
+    assert response.status_code == 302
+    db.session.refresh(document)
+    assert document.restricted and document.restriction_ref == "RO-1"
+    assert document.status == "indexed"
+    event = db.session.execute(select(AuditEvent).where(
+        AuditEvent.action == "marking_changed")).scalar_one()
+    assert '"restricted": [false, true]' in event.details
+    client.post("/auth/logout")
+    login(client, "reader@example.org")
+    assert b"0 documents" in client.get("/?q=police").data
+    assert client.get(f"/documents/{document.id}/marking").status_code == 404

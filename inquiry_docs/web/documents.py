@@ -160,3 +160,24 @@ def edit(document_id: int):
             return redirect(url_for("documents.show", document_id=document.id))
     return render_template("documents/edit.html", document=document, errors=errors,
                            form=form), (400 if errors else 200)
+
+
+@bp.route("/<int:document_id>/marking", methods=["GET", "POST"])
+@login_required
+def marking(document_id: int):
+    document = guard.document_or_404(document_id)
+    who = guard.require("mark", document.inquiry_id)
+    form = request.form
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        change = metadata.Marking(form.get("marking", ""), form.get("restricted") == "yes",
+                                  form.get("restriction_ref", ""),
+                                  form.get("restriction_reason", "")[:2000])
+        errors = metadata.validate_marking(change)
+        if not errors:
+            changed = metadata.set_marking(document, change, who)
+            flash(f"Marking of {document.urn} updated." if changed else "Nothing was changed.",
+                  "success")
+            return redirect(url_for("documents.show", document_id=document.id))
+    return render_template("documents/marking.html", document=document, errors=errors,
+                           form=form), (400 if errors else 200)
