@@ -163,3 +163,15 @@ def test_legal_user_places_a_restriction_order_and_search_follows(app, client, a
     login(client, "reader@example.org")
     assert b"0 documents" in client.get("/?q=police").data
     assert client.get(f"/documents/{document.id}/marking").status_code == 404
+
+
+def test_refused_document_attempts_are_audited(app, client, admin_client, inquiry):
+    document = _one_document(admin_client, inquiry)
+    other = create_inquiry("ROT", "Rotherham")
+    make_user("outsider@example.org", "reader", other)
+    admin_client.post("/auth/logout")
+    login(client, "outsider@example.org")
+    assert client.get(f"/documents/{document.id}").status_code == 404
+    event = db.session.execute(select(AuditEvent).where(
+        AuditEvent.action == "document_refused")).scalar_one()
+    assert event.actor == "outsider@example.org" and event.object_id == str(document.id)

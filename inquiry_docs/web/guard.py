@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import abort
+from flask import abort, request
 from flask_login import current_user
 
-from .. import permissions
+from .. import audit, permissions
+from ..db import db
 from ..models import Document, User
 
 
@@ -24,7 +25,12 @@ def require(action: str, inquiry_id: int | None = None) -> User:
 
 def document_or_404(document_id: int) -> Document:
     """The same answer for a document that does not exist and one the user may not see."""
-    document = permissions.get_visible_document(user(), document_id)
+    who = user()
+    document = permissions.get_visible_document(who, document_id)
     if document is None:
+        # Attempts on what a user may not see are evidence too; the answer stays a plain 404.
+        audit.record("document_refused", user=who, object_type="document",
+                     object_id=document_id, path=request.path[:300])
+        db.session.commit()
         abort(404)
     return document
