@@ -37,6 +37,12 @@ def register_config(app: Flask, test_config: dict[str, Any] | None) -> None:
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     for key in ("INSTANCE_DIR", "UPLOAD_DIR", "INDEX_DIR"):
         Path(app.config[key]).mkdir(parents=True, exist_ok=True)
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUSTED_PROXIES"]
+        # Client address and scheme from the proxy, so throttling and Secure cookies work.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
 
 def register_extensions(app: Flask) -> None:

@@ -1,19 +1,24 @@
 """Append-only, hash-chained audit events.
 
-Each event's hash covers its content and the previous event's hash, so editing or deleting
-any row breaks the chain from that point on; `verify` walks the chain and names the break.
-Events are written in the caller's transaction, so a change and its record commit together.
+Each event's hash is an HMAC-SHA-256 of its content and the previous event's hash, keyed
+with AUDIT_KEY (kept in the instance folder, not in the database). Editing, inserting or
+deleting any row breaks the chain from that point on, and someone who can write to the
+database but not read the key cannot forge a replacement chain; `verify` names the first
+bad row. Events are written in the caller's transaction, so a change and its record commit
+together.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select, text
 
 from .db import db
@@ -24,7 +29,8 @@ GENESIS = "0" * 64
 current_ip: ContextVar[str] = ContextVar("audit_ip", default="")
 
 
-def _digest(event: AuditEvent, prev_hash: str) -> str:
+def _digest(event: Any, prev_hash: str) -> str:
+    """The HMAC of one event (an ORM object or a table row) chained to the previous hash."""
     body = json.dumps(
         [
             event.id,
@@ -42,7 +48,8 @@ def _digest(event: AuditEvent, prev_hash: str) -> str:
         separators=(",", ":"),
         ensure_ascii=True,
     )
-    return hashlib.sha256(body.encode()).hexdigest()
+    key = current_app.config["AUDIT_KEY"].encode()
+    return hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
 
 
 def _serialise_writers() -> None:
@@ -94,17 +101,19 @@ class Verdict:
     problem: str = ""
 
 
-def _events(batch: int = 1000) -> Iterator[AuditEvent]:
+def _events(batch: int = 1000) -> Iterator[Any]:
+    """Every event in id order as plain rows, a batch at a time (bounded memory, and the
+    caller's session objects are left alone)."""
+    table = AuditEvent.__table__
     last = 0
     while True:
         rows = db.session.execute(
-            select(AuditEvent).where(AuditEvent.id > last).order_by(AuditEvent.id).limit(batch)
-        ).scalars().all()
+            select(table).where(table.c.id > last).order_by(table.c.id).limit(batch)
+        ).all()
         if not rows:
             return
         yield from rows
         last = rows[-1].id
-        db.session.expunge_all()
 
 
 def verify() -> Verdict:

@@ -27,6 +27,9 @@ def register_cli(app: Flask) -> None:
     for command in (init, create_user, create_inquiry_cmd, serve, worker, ingest_cmd,
                     search_cmd, reindex, check):
         app.cli.add_command(command)
+    from .cli_audit import audit
+
+    app.cli.add_command(audit)
 
 
 def _inquiry(code: str) -> Inquiry:

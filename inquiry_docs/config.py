@@ -32,6 +32,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("INDEX_DIR", "indexes/", "Where the Whoosh search index lives (derived data)."),
     Setting("SECRET_KEY", "generated into `<INSTANCE_DIR>/secret_key`",
             "Signs sessions and CSRF tokens. Generated and kept when unset."),
+    Setting("AUDIT_KEY", "generated into `<INSTANCE_DIR>/audit_key`",
+            "Keys the audit trail's hash chain. Keep a copy apart from database backups: "
+            "without it the chain cannot be verified."),
     Setting("MAX_UPLOAD_MB", 200, "Largest accepted file, in megabytes; larger uploads are refused "
             "before storage.", int),
     Setting("QUEUE_URL", "sqlite:///<INSTANCE_DIR>/queue.db",
@@ -49,6 +52,9 @@ SETTINGS: tuple[Setting, ...] = (
             "DOCX.", int),
     Setting("ZIP_MAX_RATIO", 100, "Highest compression ratio accepted inside a DOCX.", int),
     Setting("ZIP_MAX_ENTRIES", 10000, "Most entries accepted inside a DOCX.", int),
+    Setting("TRUSTED_PROXIES", 0, "How many reverse proxies in front of the app to trust for "
+            "the client address and https (X-Forwarded-For/-Proto). 0 when serving directly.",
+            int),
     Setting("SESSION_IDLE_MINUTES", 30, "Minutes without activity after which a session ends.",
             int),
     Setting("SIGNIN_LIMIT", "5 per 15 minutes", "Failed sign-ins allowed per account and per "
@@ -69,9 +75,9 @@ def _resolve(path: str) -> str:
     return str(p if p.is_absolute() else (PROJECT_ROOT / p))
 
 
-def _secret_key(instance: Path) -> str:
-    """Keep one generated key per installation so sessions survive restarts."""
-    key_file = instance / "secret_key"
+def _kept_key(instance: Path, name: str) -> str:
+    """Keep one generated key per installation so it survives restarts."""
+    key_file = instance / name
     if key_file.exists():
         return key_file.read_text().strip()
     instance.mkdir(parents=True, exist_ok=True)
@@ -88,7 +94,7 @@ def load(env: dict[str, str] | None = None) -> dict[str, Any]:
     instance = _instance_dir(env)
     values: dict[str, Any] = {"INSTANCE_DIR": str(instance)}
     for setting in SETTINGS:
-        if setting.name in ("INSTANCE_DIR", "SECRET_KEY"):
+        if setting.name in ("INSTANCE_DIR", "SECRET_KEY", "AUDIT_KEY"):
             continue
         raw = env.get(PREFIX + setting.name)
         values[setting.name] = setting.kind(raw) if raw not in (None, "") else setting.default
@@ -99,13 +105,15 @@ def load(env: dict[str, str] | None = None) -> dict[str, Any]:
     values["UPLOAD_DIR"] = _resolve(values["UPLOAD_DIR"])
     values["INDEX_DIR"] = _resolve(values["INDEX_DIR"])
     values["SECRET_KEY"] = env.get(PREFIX + "SECRET_KEY") or None
+    values["AUDIT_KEY"] = env.get(PREFIX + "AUDIT_KEY") or None
     return values
 
 
 def finalise(config: dict[str, Any]) -> None:
     """Fill values that need the filesystem, after tests had their say."""
-    if not config.get("SECRET_KEY"):
-        config["SECRET_KEY"] = _secret_key(Path(config["INSTANCE_DIR"]))
+    for name, file in (("SECRET_KEY", "secret_key"), ("AUDIT_KEY", "audit_key")):
+        if not config.get(name):
+            config[name] = _kept_key(Path(config["INSTANCE_DIR"]), file)
 
 
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}

@@ -76,6 +76,8 @@ class User(db.Model):
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     totp_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
     totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The last time step whose code was accepted; older and equal steps are refused.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     # argon2 hashes of unused one-time recovery codes, as a JSON list
     recovery_codes: Mapped[str] = mapped_column(Text, default="[]")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -7,12 +7,13 @@ tests of the real queue (SQLite storage, consumer threads, retries) build their 
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, current_app, has_app_context
 from flask.testing import FlaskClient
 
 from inquiry_docs import create_app
@@ -72,16 +73,50 @@ def inquiry(app: Flask):
 
 
 def make_user(email: str, role: str, inquiry=None, clearance: str = "OFFICIAL"):
-    from inquiry_docs import auth
+    """A user with PASSWORD; administrators also get two-factor set up (see totp_code)."""
+    from inquiry_docs import auth, totp
 
     user, _ = auth.create_user(email, role=role, inquiry=inquiry, password=PASSWORD,
                                clearance=clearance)
+    if role == "admin":
+        user.totp_secret = totp.generate_secret()
+        user.totp_enabled = True
+        db.session.commit()
     return user
 
 
+def totp_code(email: str) -> str:
+    """A security code for a user made by make_user, usable even if one was used just now."""
+    from sqlalchemy import func, select
+
+    from inquiry_docs import totp
+    from inquiry_docs.models import User
+
+    user = db.session.execute(
+        select(User).where(func.lower(User.email) == email.lower())
+    ).scalar_one()
+    user.totp_last_step = None  # tests sign in more often than once per 30 seconds
+    db.session.commit()
+    return totp.code_at(user.totp_secret)
+
+
+# Each code works once, so concurrent sign-ins by one user take turns at the second step.
+_second_step = threading.Lock()
+
+
 def login(client: FlaskClient, email: str) -> None:
+    """Sign in, answering the security-code step when the user has two-factor."""
     response = client.post("/auth/login", data={"email": email, "password": PASSWORD})
     assert response.status_code == 302, response.data[:500]
+    if response.headers["Location"].endswith("/auth/code"):
+        with _second_step:
+            if has_app_context() and current_app._get_current_object() is client.application:
+                code = totp_code(email)
+            else:  # e.g. called from a test's worker thread
+                with client.application.app_context():
+                    code = totp_code(email)
+            response = client.post("/auth/code", data={"code": code})
+        assert response.status_code == 302, response.data[:500]
 
 
 @pytest.fixture

@@ -17,9 +17,9 @@ MESSAGES = {
 
 
 def register(app: Flask) -> None:
-    from . import auth, documents, inquiries, search, upload
+    from . import admin, auth, documents, inquiries, search, upload
 
-    for module in (auth, inquiries, documents, upload, search):
+    for module in (auth, inquiries, documents, upload, search, admin):
         app.register_blueprint(module.bp)
 
     @app.errorhandler(HTTPException)

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import login_required
 from sqlalchemy import func, select
 
-from .. import audit, ingest, metadata, permissions
+from .. import audit, audit_query, ingest, metadata, permissions
 from ..db import db
 from ..models import STATUS_LABELS, Document, Page, Status
 from ..search import backend
@@ -78,8 +78,9 @@ def show(document_id: int):
                  inquiry_id=document.inquiry_id, urn=document.urn,
                  pages=f"{first}-{first + len(pages) - 1}" if pages else "")
     db.session.commit()
+    seen_by = audit_query.seen_by(document.id) if permissions.can(who, "manage_users") else None
     return render_template(
-        "documents/show.html", document=document, pages=marked, view=view,
+        "documents/show.html", document=document, pages=marked, view=view, seen_by=seen_by,
         views=max(1, -(-document.page_count // PAGES_PER_VIEW)), query=query,
         can_retry=document.status in ATTENTION and permissions.can(
             who, "manage_failed", document.inquiry_id),

@@ -1,15 +1,39 @@
-"""Request-wide protections: CSRF, security headers, no caching of evidence pages."""
+"""Request-wide protections: CSRF, security headers, sign-in throttling, session cookies,
+no caching of evidence pages."""
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, Response, has_request_context, request
+from flask.sessions import SecureCookieSessionInterface
+from flask_limiter import Limiter
 from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFProtect
 
 from .. import audit
 
+
+def client_ip() -> str:
+    return "ip:" + (request.remote_addr or "unknown")
+
+
 csrf = CSRFProtect()
 talisman = Talisman()
+# Limits are declared on the sign-in views (web/auth.py); nothing is limited by default.
+# Counts live in RATELIMIT_STORAGE_URL; each app gets its own storage when initialised.
+limiter = Limiter(key_func=client_ip)
+
+
+class SessionCookies(SecureCookieSessionInterface):
+    """Session cookies are marked Secure whenever the request came over HTTPS.
+
+    Behind a proxy that terminates TLS, the proxy must pass X-Forwarded-Proto and the app
+    must trust it (werkzeug's ProxyFix) for `request.is_secure` to be true.
+    """
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        secure_request = has_request_context() and request.is_secure
+        return bool(secure_request or app.config.get("SESSION_COOKIE_SECURE"))
+
 
 CSP = {
     "default-src": "'self'",
@@ -25,6 +49,8 @@ CSP = {
 
 def init_security(app: Flask) -> None:
     csrf.init_app(app)
+    app.session_interface = SessionCookies()
+    _init_limiter(app)
     talisman.init_app(
         app,
         content_security_policy=CSP,
@@ -45,3 +71,12 @@ def init_security(app: Flask) -> None:
         if "Cache-Control" not in response.headers or response.mimetype == "text/html":
             response.headers["Cache-Control"] = "private, no-store"
         return response
+
+
+def _init_limiter(app: Flask) -> None:
+    """Throttling stays on under TESTING; each app instance starts with empty counts."""
+    app.config["RATELIMIT_STORAGE_URI"] = app.config.get("RATELIMIT_STORAGE_URL", "memory://")
+    # The limiter object is shared by every app built in this process: set per app.
+    limiter.enabled = bool(app.config.get("RATELIMIT_ENABLED", True))
+    app.config["RATELIMIT_ENABLED"] = limiter.enabled
+    limiter.init_app(app)

@@ -1,0 +1,241 @@
+"""Every page a signed-in admin can reach, with data on it: axe finds nothing, no console errors.
+
+One server per module, loaded once through the upload form with a searchable document
+(OLD000001) and one that fails (OLD000002, an encrypted PDF). Each test opens its own
+browser context from the saved signed-in state.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+from werkzeug.serving import make_server
+
+from tests import samples
+from tests.browser.conftest import LiveServer
+from tests.conftest import PASSWORD, make_user, totp_code
+
+pytestmark = pytest.mark.browser
+
+ADMIN = "admin@example.org"
+MAX_UPLOAD_MB = 1
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """Like conftest's live_server, but shared by this module's tests."""
+    from inquiry_docs import create_app, jobs
+    from inquiry_docs.db import upgrade_database
+    from inquiry_docs.web.inquiries import create_inquiry
+
+    tmp = tmp_path_factory.mktemp("a11y")
+    app = create_app(
+        {
+            "INSTANCE_DIR": str(tmp / "instance"),
+            "UPLOAD_DIR": str(tmp / "uploads"),
+            "INDEX_DIR": str(tmp / "index"),
+            "DATABASE_URL": f"sqlite:///{tmp}/db.sqlite",
+            "QUEUE_URL": f"sqlite:///{tmp}/queue.db",
+            "SECRET_KEY": "test",
+            "TESTING": True,
+            "WORKERS_IN_SERVER": 2,
+            "MAX_UPLOAD_MB": MAX_UPLOAD_MB,
+        }
+    )
+    with app.app_context():
+        upgrade_database()
+        make_user(ADMIN, "admin")
+        create_inquiry("OLD", "Oldham local inquiry")
+    http = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=http.serve_forever, name="a11y-server", daemon=True)
+    jobs.start_consumer(app)
+    thread.start()
+    try:
+        yield LiveServer(url=f"http://127.0.0.1:{http.server_port}", app=app)
+    finally:
+        http.shutdown()
+        thread.join(timeout=10)
+        http.server_close()
+        jobs.stop_consumer(app)
+
+
+@pytest.fixture(scope="module")
+def signed_in(browser: Any, server: LiveServer, tmp_path_factory) -> dict[str, Any]:
+    """Sign in once, upload the module's two documents, and keep the session cookie."""
+    folder = tmp_path_factory.mktemp("a11y-files")
+    files = [
+        samples.write(
+            folder,
+            "statement.pdf",
+            samples.make_pdf(
+                [
+                    "Witness statement of the head teacher.",
+                    "I was not told about the mandatory reporting duty until 2019.",
+                ],
+                title="Statement of the head teacher",
+            ),
+        ),
+        samples.write(folder, "locked.pdf", samples.make_encrypted_pdf()),
+    ]
+    context = browser.new_context(base_url=server.url)
+    try:
+        page = context.new_page()
+        page.goto("/auth/login")
+        page.get_by_label("Email address").fill(ADMIN)
+        page.get_by_label("Password", exact=True).fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        after_password = re.compile(r"^(Enter your security code|Search the evidence)$")
+        expect(page.get_by_role("heading", level=1, name=after_password)).to_be_visible()
+        if page.url.endswith("/auth/code"):  # administrators give a security code too
+            with server.app.app_context():
+                code = totp_code(ADMIN)
+            page.get_by_label("Enter your security code").fill(code)
+            page.get_by_role("button", name="Continue").click()
+        expect(page.get_by_role("heading", name="Search the evidence")).to_be_visible()
+        page.goto("/upload/")
+        page.get_by_label("Files").set_input_files(files)
+        page.get_by_role("button", name="Upload").click()
+        expect(page.locator("#batch-progress").get_by_role("status")).to_contain_text(
+            "Finished: 2 of 2", timeout=30_000
+        )
+        return context.storage_state()
+    finally:
+        context.close()
+
+
+def watch_console(page: Any, errors: list[str]) -> None:
+    """Collect console errors as "text @ url", and uncaught exceptions."""
+
+    def on_console(msg: Any) -> None:
+        if msg.type == "error":
+            errors.append(f"{msg.text} @ {msg.location.get('url', '')}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: errors.append(f"uncaught: {error}"))
+
+
+@pytest.fixture
+def admin_page(browser: Any, server: LiveServer, signed_in, console_errors) -> Iterator[Any]:
+    context = browser.new_context(base_url=server.url, storage_state=signed_in)
+    page = context.new_page()
+    watch_console(page, console_errors)
+    yield page
+    context.close()
+
+
+def check_page(page: Any, console_errors: list[str], axe_check, status: int = 200) -> None:
+    """axe finds nothing, and the console is clean.
+
+    Chromium logs "Failed to load resource" for a page served with an error status; for
+    an error page that is the expected answer, so only that one line (for this page's own
+    URL and status) is allowed.
+    """
+    page.wait_for_load_state("load")  # app.js, a module, has run by then
+    axe_check(page)
+    errors = list(console_errors)
+    if status >= 400:
+        own = f"the server responded with a status of {status} "
+        errors = [e for e in errors if not (own in e and e.endswith(f" @ {page.url}"))]
+    assert errors == [], "\n".join(errors)
+
+
+# (path, status, text on the page)
+PAGES = [
+    ("/", 200, "Search the evidence"),
+    ("/?q=reporting", 200, "1 document, 1 page"),
+    ("/?q=nomatchanywhere", 200, "0 documents, 0 pages"),
+    ("/documents/", 200, "2 documents"),
+    ("/documents/?status=failed", 200, "1 document"),
+    ("/documents/1", 200, "Statement of the head teacher"),
+    ("/documents/2", 200, "The PDF is encrypted and needs a password."),
+    ("/documents/attention", 200, "locked.pdf"),
+    ("/inquiries/", 200, "Oldham local inquiry"),
+    ("/inquiries/new", 200, "Create an inquiry"),
+    ("/upload/", 200, "Upload documents"),
+    ("/upload/batches/1", 200, "Finished: 2 of 2"),
+    ("/documents/999999", 404, "Page not found"),
+]
+
+
+@pytest.mark.parametrize(("path", "status", "text"), PAGES, ids=[p[0] for p in PAGES])
+def test_page_is_accessible(admin_page, console_errors, axe_check, path, status, text):
+    response = admin_page.goto(path)
+    assert response is not None and response.status == status
+    expect(admin_page.locator("main")).to_contain_text(text)
+    check_page(admin_page, console_errors, axe_check, status)
+
+
+def test_document_page_with_marks_is_accessible(admin_page, console_errors, axe_check):
+    admin_page.goto("/documents/1?q=reporting#page-2")
+    expect(admin_page.locator("#page-2 mark")).to_have_text("reporting", ignore_case=True)
+    check_page(admin_page, console_errors, axe_check)
+
+
+def error_summary(page: Any, *links: str) -> None:
+    summary = page.locator(".govuk-error-summary")
+    expect(summary).to_be_visible()
+    expect(summary.get_by_role("heading")).to_have_text("There is a problem")
+    for link in links:
+        expect(summary.get_by_role("link", name=link)).to_be_visible()
+    assert page.title().startswith("Error: ")
+
+
+def test_create_inquiry_errors_are_accessible(admin_page, console_errors, axe_check):
+    admin_page.goto("/inquiries/new")
+    with admin_page.expect_response(lambda r: r.request.method == "POST") as posted:
+        admin_page.get_by_role("button", name="Create inquiry").click()
+    assert posted.value.status == 400
+    error_summary(
+        admin_page,
+        "Enter a code of exactly 3 letters, like OLD",
+        "Enter a name of up to 200 characters",
+    )
+    # GOV.UK Frontend moves focus to the summary; its links lead to the fields.
+    expect(admin_page.locator(".govuk-error-summary")).to_be_focused()
+    expect(admin_page.get_by_label("Code")).to_have_attribute(
+        "aria-describedby", "code-hint code-error"
+    )
+    check_page(admin_page, console_errors, axe_check, 400)
+    admin_page.get_by_role("link", name="Enter a name of up to 200 characters").click()
+    expect(admin_page.get_by_label("Name")).to_be_focused()
+
+
+def test_upload_errors_are_accessible(admin_page, console_errors, axe_check):
+    admin_page.goto("/upload/")
+    with admin_page.expect_response(lambda r: r.request.method == "POST") as posted:
+        admin_page.get_by_role("button", name="Upload").click()
+    assert posted.value.status == 400
+    error_summary(admin_page, "Choose one or more files to upload")
+    check_page(admin_page, console_errors, axe_check, 400)
+
+
+def test_sign_in_error_is_accessible(browser, server, console_errors, axe_check):
+    context = browser.new_context(base_url=server.url)
+    try:
+        page = context.new_page()
+        watch_console(page, console_errors)
+        page.goto("/auth/login")
+        page.get_by_label("Email address").fill(ADMIN)
+        page.get_by_label("Password", exact=True).fill("not the password")
+        page.get_by_role("button", name="Sign in").click()
+        error_summary(page, "Enter a correct email address and password")
+        check_page(page, console_errors, axe_check, 400)
+    finally:
+        context.close()
+
+
+def test_too_large_upload_page_is_accessible(admin_page, console_errors, axe_check, tmp_path):
+    big = samples.write(tmp_path, "big.pdf", b"%PDF-1.4\n" + b"0" * (MAX_UPLOAD_MB + 2) * 2**20)
+    admin_page.goto("/upload/")
+    admin_page.get_by_label("Files").set_input_files(big)
+    with admin_page.expect_response(lambda r: r.request.method == "POST") as posted:
+        admin_page.get_by_role("button", name="Upload").click()
+    assert posted.value.status == 413
+    expect(admin_page.get_by_role("heading", level=1)).to_have_text("The file is too large")
+    expect(admin_page.locator("main")).to_contain_text(f"larger than the {MAX_UPLOAD_MB} MB")
+    check_page(admin_page, console_errors, axe_check, 413)

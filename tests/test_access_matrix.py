@@ -1,0 +1,166 @@
+"""Every route, for every role, with another inquiry's ids: the permissions table holds.
+
+The table must name every endpoint the app registers, so a new route cannot ship without
+deciding who may use it.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from inquiry_docs.db import db
+from inquiry_docs.models import Batch, Document, Inquiry, Membership, User
+from inquiry_docs.web.inquiries import create_inquiry
+from tests import samples
+from tests.conftest import login, make_user, upload
+
+ROLES = ("anonymous", "outsider", "reader", "researcher", "legal", "secretariat", "admin")
+MEMBERS = ("reader", "researcher", "legal", "secretariat")
+OK = {200}
+REDIRECT = {302, 303}
+
+# endpoint -> {role: expected GET statuses}; roles not named get DEFAULT_DENY.
+SIGNED_IN = {r: OK for r in ROLES if r != "anonymous"}
+ADMIN_ONLY = {"admin": OK}
+DOC_READERS = {**dict.fromkeys(MEMBERS, OK), "admin": OK, "outsider": {404}}
+
+
+def deny(extra: dict, members_status: int = 403) -> dict:
+    table = {r: {members_status} for r in MEMBERS}
+    table["outsider"] = {404}
+    table.update(extra)
+    return table
+
+
+GET_TABLE: dict[str, dict[str, set[int]]] = {
+    "search.search": SIGNED_IN,
+    "documents.index": SIGNED_IN,
+    "documents.attention": SIGNED_IN,
+    "inquiries.index": SIGNED_IN,
+    "documents.show": DOC_READERS,
+    "documents.download": DOC_READERS,
+    "documents.edit": deny({"secretariat": OK, "admin": OK}),
+    "documents.marking": deny({"legal": OK, "admin": OK}),
+    "inquiries.create": {**{r: {403} for r in ROLES if r not in ("anonymous", "admin")},
+                         "admin": OK},
+    "upload.form": {"reader": {403}, "researcher": {403}, "legal": {403},
+                    "secretariat": OK, "outsider": OK, "admin": OK},
+    "upload.batch": {**{r: {404} for r in ROLES if r not in ("anonymous", "admin")},
+                     "admin": OK},
+}
+# Sign-in steps answer everyone with a page or a redirect, never an error.
+AUTH_STEPS = dict.fromkeys(ROLES, OK | REDIRECT)
+POST_ONLY = {"auth.logout", "documents.retry"}
+
+
+def expected(endpoint: str, role: str) -> set[int]:
+    if endpoint.startswith("auth."):
+        return AUTH_STEPS[role]
+    if role == "anonymous":
+        return REDIRECT
+    if endpoint.startswith("admin."):
+        return ADMIN_ONLY.get(role, {403})
+    return GET_TABLE[endpoint].get(role, {403})
+
+
+@pytest.fixture
+def world(app, admin_client, inquiry):
+    """Two inquiries, one document in OLD, a user per role, and their clients."""
+    upload(admin_client, inquiry, [(samples.make_pdf(["matrix text"]), "m.pdf")])
+    other = create_inquiry("ROT", "Rotherham")
+    users = {"admin": db.session.execute(select(User).where(User.is_admin)).scalar_one()}
+    for role in MEMBERS:
+        users[role] = make_user(f"{role}@example.org", role, inquiry)
+    users["outsider"] = make_user("outsider@example.org", "secretariat", other)
+    clients = {}
+    for role in ROLES:
+        client = app.test_client()
+        if role != "anonymous":
+            login(client, users[role].email)
+        clients[role] = client
+    document = db.session.execute(select(Document)).scalar_one()
+    reader = users["reader"]
+    ids = {
+        "document_id": document.id,
+        "batch_id": db.session.execute(select(Batch.id)).scalar_one(),
+        "user_id": reader.id,
+        "membership_id": db.session.execute(select(Membership.id).where(
+            Membership.user_id == reader.id)).scalar_one(),
+        "filename": "app.css",
+    }
+    return clients, ids, document
+
+
+def _url(rule: str, ids: dict) -> str:
+    return re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(ids[m.group(1)]), rule)
+
+
+def test_every_route_for_every_role(app, world):
+    clients, ids, _ = world
+    failures = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static" or "GET" not in rule.methods:
+            continue
+        assert rule.endpoint.startswith(("auth.", "admin.")) or rule.endpoint in GET_TABLE, \
+            f"{rule.endpoint} is missing from the permissions table"
+        url = _url(rule.rule, ids)
+        for role in ROLES:
+            status = clients[role].get(url).status_code
+            if status not in expected(rule.endpoint, role):
+                failures.append(f"{role} GET {url} -> {status}, expected "
+                                f"{sorted(expected(rule.endpoint, role))}")
+    assert not failures, "\n".join(failures)
+
+
+def test_post_routes_refuse_the_wrong_roles_and_change_nothing(app, world):
+    clients, ids, document = world
+    before = (document.title, document.marking, document.status, document.attempts)
+    checks = [
+        (f"/documents/{ids['document_id']}/edit", {"title": "hijacked", "doc_type": "other"},
+         {"reader", "researcher", "legal"}, {403}),
+        (f"/documents/{ids['document_id']}/marking", {"marking": "OFFICIAL-SENSITIVE"},
+         {"reader", "researcher", "secretariat"}, {403}),
+        (f"/documents/{ids['document_id']}/retry", {}, {"reader", "researcher", "legal"},
+         {403}),
+        (f"/documents/{ids['document_id']}/edit", {"title": "hijacked", "doc_type": "other"},
+         {"outsider"}, {404}),
+        (f"/documents/{ids['document_id']}/marking", {"marking": "OFFICIAL"}, {"outsider"},
+         {404}),
+        ("/inquiries/new", {"code": "NEW", "name": "x"}, set(MEMBERS) | {"outsider"}, {403}),
+    ]
+    for url, data, roles, statuses in checks:
+        for role in roles:
+            status = clients[role].post(url, data=data).status_code
+            assert status in statuses, f"{role} POST {url} -> {status}"
+    for role in ("anonymous",):
+        for url, data, _, _ in checks:
+            assert clients[role].post(url, data=data).status_code in REDIRECT
+    db.session.refresh(document)
+    assert (document.title, document.marking, document.status, document.attempts) == before
+
+
+def test_upload_to_an_inquiry_outside_the_path_of_membership_is_refused(app, world):
+    clients, _, _ = world
+    rot = db.session.execute(select(Inquiry.id).where(Inquiry.code == "ROT")).scalar_one()
+    response = upload(clients["secretariat"], rot, [(samples.make_pdf(["x"]), "x.pdf")])
+    assert response.status_code == 400 and b"Choose an inquiry you can upload to" in \
+        response.data
+
+
+def test_mass_assigned_fields_are_ignored_on_edit(app, world):
+    clients, ids, document = world
+    before = (document.urn, document.inquiry_id, document.sha256, document.status,
+              document.marking, document.restricted)
+    response = clients["secretariat"].post(f"/documents/{ids['document_id']}/edit", data={
+        "title": "New title", "doc_type": "report", "source": "", "urn": "OLD999999",
+        "inquiry_id": "2", "sha256": "0" * 64, "status": "failed", "marking": "OFFICIAL",
+        "restricted": "yes", "role": "admin", "is_admin": "1", "uploaded_by_id": "1"})
+    assert response.status_code == 302
+    db.session.refresh(document)
+    assert document.title == "New title"
+    assert (document.urn, document.inquiry_id, document.sha256, document.status,
+            document.marking, document.restricted) == before
+    assert not db.session.get(User, ids["user_id"]).is_admin
