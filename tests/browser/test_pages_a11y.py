@@ -159,6 +159,17 @@ PAGES = [
     ("/upload/", 200, "Upload documents"),
     ("/upload/batches/1", 200, "Finished: 2 of 2"),
     ("/documents/999999", 404, "Page not found"),
+    ("/documents/1/edit", 200, "Edit details"),
+    ("/documents/1/marking", 200, "Marking and restriction"),
+    ("/admin/", 200, "Administration"),
+    ("/admin/users", 200, "admin@example.org"),
+    ("/admin/users/new", 200, "Add a user"),
+    ("/admin/users/1", 200, "admin@example.org"),
+    ("/admin/audit", 200, "document_viewed"),
+    ("/admin/audit/verify", 200, "intact"),
+    ("/admin/documents/1/seen", 200, "admin@example.org"),
+    ("/auth/two-factor", 200, "Two-factor"),
+    ("/auth/change-password", 200, "Change your password"),
 ]
 
 
