@@ -175,3 +175,26 @@ def test_refused_document_attempts_are_audited(app, client, admin_client, inquir
     event = db.session.execute(select(AuditEvent).where(
         AuditEvent.action == "document_refused")).scalar_one()
     assert event.actor == "outsider@example.org" and event.object_id == str(document.id)
+
+
+def test_restricted_attachment_is_not_named_on_its_parent_or_in_the_batch(app, client,
+                                                                          admin_client,
+                                                                          inquiry):
+    eml = samples.make_eml("Referral", "See attached.",
+                           [("secret.pdf", samples.make_pdf(["attached police text"]))])
+    upload(admin_client, inquiry, [(eml, "referral.eml")])
+    parent, child = db.session.execute(select(Document).order_by(Document.id)).scalars().all()
+    child.restricted, child.restriction_ref = True, "RO-9"
+    child.title = "Secret attachment title"
+    db.session.commit()
+    make_user("sec@example.org", "secretariat", inquiry)
+    admin_client.post("/auth/logout")
+    login(client, "sec@example.org")
+    page = client.get(f"/documents/{parent.id}").data
+    assert child.urn.encode() not in page and b"Secret attachment title" not in page
+    upload(client, inquiry, [(eml, "again.eml")])
+    from inquiry_docs.models import Batch
+
+    batch = db.session.execute(select(Batch).order_by(Batch.id.desc())).scalars().first()
+    body = client.get(f"/upload/batches/{batch.id}").data
+    assert parent.urn.encode() in body

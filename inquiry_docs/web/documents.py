@@ -81,6 +81,7 @@ def show(document_id: int):
     seen_by = audit_query.seen_by(document.id) if permissions.can(who, "manage_users") else None
     return render_template(
         "documents/show.html", document=document, pages=marked, view=view, seen_by=seen_by,
+        children=[c for c in document.children if permissions.can_see(who, c)],
         views=max(1, -(-document.page_count // PAGES_PER_VIEW)), query=query,
         can_retry=document.status in ATTENTION and permissions.can(
             who, "manage_failed", document.inquiry_id),

@@ -33,7 +33,11 @@ def init_templates(app: Flask) -> None:
             user = current_user.user if current_user.is_authenticated else None
             return permissions.can(user, action, inquiry_id)
 
-        return {"can": can}
+        def visible(document) -> bool:
+            user = current_user.user if current_user.is_authenticated else None
+            return document is not None and permissions.can_see(user, document)
+
+        return {"can": can, "visible": visible}
 
 
 def _date(value: datetime | None) -> str:
