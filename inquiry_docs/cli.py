@@ -28,8 +28,10 @@ def register_cli(app: Flask) -> None:
                     search_cmd, reindex, check):
         app.cli.add_command(command)
     from .cli_audit import audit
+    from .cli_tokens import create_token
 
     app.cli.add_command(audit)
+    app.cli.add_command(create_token)
 
 
 def _inquiry(code: str) -> Inquiry:
@@ -233,8 +235,13 @@ def search_cmd(query: str, code: str | None, as_json: bool, limit: int) -> None:
     from .web.search import run_search
 
     inquiry_id = _inquiry(code).id if code else None
+    from .search.query import QueryTooBroad
+
     admin = User(is_admin=True, active=True)
-    results, rows = run_search(admin, query, inquiry_id, 0, limit)
+    try:
+        results, rows = run_search(admin, query, inquiry_id, 0, limit)
+    except QueryTooBroad as error:
+        raise click.ClickException(f"{error.message} {error.advice}") from None
     hits = [
         {"urn": d.urn, "page": p.number, "score": round(p.score, 3), "snippet": str(p.snippet),
          "title": rows[d.document_id].title}

@@ -46,6 +46,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("EXTRACT_MEMORY_MB", 1024, "Address-space limit, in megabytes, for the parser's child "
             "process.", int),
     Setting("INDEX_BATCH", 200, "Documents written to the index per commit.", int),
+    Setting("SEARCH_TIME_LIMIT", 5.0, "Seconds a search may run before it is stopped as too "
+            "broad.", float),
     Setting("INDEX_LOCK_TIMEOUT", 30, "Seconds an index job waits for the index lock before it "
             "retries.", int),
     Setting("ZIP_MAX_UNCOMPRESSED_MB", 200, "Largest total uncompressed size accepted inside a "

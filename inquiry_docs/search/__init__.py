@@ -76,7 +76,8 @@ def init_app(app: Flask) -> None:
     from .whoosh import WhooshBackend
 
     app.extensions["search"] = WhooshBackend(app.config["INDEX_DIR"],
-                                             lock_timeout=app.config["INDEX_LOCK_TIMEOUT"])
+                                             lock_timeout=app.config["INDEX_LOCK_TIMEOUT"],
+                                             time_limit=app.config["SEARCH_TIME_LIMIT"])
 
 
 def backend() -> SearchBackend:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import re
 import threading
 import time
 from collections.abc import Iterator
@@ -17,18 +16,18 @@ from pathlib import Path
 
 from whoosh import index
 from whoosh import query as wq
-from whoosh.analysis import StemmingAnalyzer
-from whoosh.fields import DATETIME, ID, NUMERIC, TEXT, Schema
-from whoosh.qparser import MultifieldParser, plugins
+from whoosh.analysis import StandardAnalyzer, StemmingAnalyzer
+from whoosh.collectors import FilterCollector, TimeLimit, WrappingCollector
+from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, TEXT, Schema
 from whoosh.searching import Searcher
 
 from .. import faults
 from ..permissions import Scope
 from . import DocumentHit, IndexPage, PageHit, Results, SnippetSource
+from . import query as ql
+from .query import QueryTooBroad
 from .snippets import snippet
 
-MAX_QUERY_CHARS = 1000
-MAX_DEPTH = 20
 MAX_HITS = 100_000
 
 
@@ -36,18 +35,26 @@ class IndexLocked(Exception):
     """Another process holds the index writer lock; the job will be retried."""
 
 
+class IndexOutdated(Exception):
+    """The index on disk was built with an older schema: `inquiry-docs reindex` rebuilds it."""
+
+
 def make_schema() -> Schema:
     stem = StemmingAnalyzer()
+    words = StandardAnalyzer(stoplist=None)  # lower-cased words, every one kept, no stems
     return Schema(
         key=ID(unique=True),  # "<document id>:<page>"
         doc=NUMERIC(int, bits=64, stored=True, signed=False),
         urn=ID(stored=True),
         page=NUMERIC(int, stored=True),
-        text=TEXT(analyzer=stem, phrase=True),
+        text=TEXT(analyzer=stem, phrase=True),  # unquoted words match word forms
+        exact=TEXT(analyzer=words, phrase=True),  # quoted phrases, prefixes, fuzzy: as written
         title=TEXT(analyzer=stem, field_boost=2.0),
         inquiry=NUMERIC(int, stored=True),
         type=ID(),
-        source=ID(),
+        source=TEXT(analyzer=words, phrase=True),  # source:police matches any word of it
+        tag=KEYWORD(lowercase=True, commas=True),  # empty until tagging arrives
+        rec=KEYWORD(lowercase=True, commas=True),  # empty until recommendation links arrive
         marking=ID(),
         restricted=ID(),  # "yes" under a restriction order, else "no"
         date=DATETIME(),
@@ -55,9 +62,11 @@ def make_schema() -> Schema:
 
 
 class WhooshBackend:
-    def __init__(self, directory: str, lock_timeout: float = 30.0) -> None:
+    def __init__(self, directory: str, lock_timeout: float = 30.0,
+                 time_limit: float = ql.TIME_LIMIT) -> None:
         self.directory = Path(directory)
         self.lock_timeout = lock_timeout
+        self.time_limit = time_limit
         self._local = threading.local()
         self._open_lock = threading.Lock()
         self._index: index.Index | None = None
@@ -70,6 +79,10 @@ class WhooshBackend:
                 self.directory.mkdir(parents=True, exist_ok=True)
                 if index.exists_in(str(self.directory)):
                     self._index = index.open_dir(str(self.directory))
+                    if set(self._index.schema.names()) != set(make_schema().names()):
+                        self._index = None
+                        raise IndexOutdated("The search index was built by an older version: "
+                                            "run `inquiry-docs reindex` to rebuild it.")
                 else:
                     self._index = index.create_in(str(self.directory), make_schema())
             return self._index
@@ -121,8 +134,9 @@ class WhooshBackend:
             for page in pages:
                 writer.add_document(
                     key=f"{page.document_id}:{page.number}", doc=page.document_id, urn=page.urn,
-                    page=page.number, text=page.text, title=page.title,
-                    inquiry=page.inquiry_id, type=page.doc_type, source=page.source or "-",
+                    page=page.number, text=page.text, exact=page.text, title=page.title,
+                    inquiry=page.inquiry_id, type=page.doc_type,
+                    source=" ".join((page.source or "").lower().split()),
                     marking=page.marking, restricted="yes" if page.restricted else "no",
                     date=page.date,
                 )
@@ -147,34 +161,40 @@ class WhooshBackend:
 
     # --- reading ------------------------------------------------------------------------
 
-    def _parse(self, text: str) -> tuple[wq.Query, str]:
-        schema = self._ix().schema
-        parser = MultifieldParser(["text", "title"], schema)
-        for plugin in (plugins.WildcardPlugin, plugins.FuzzyTermPlugin, plugins.RangePlugin,
-                       plugins.GtLtPlugin, plugins.BoostPlugin, plugins.FieldsPlugin):
-            parser.remove_plugin_class(plugin)
-        notice = ""
-        if len(text) > MAX_QUERY_CHARS:
-            text, notice = text[:MAX_QUERY_CHARS], f"Only the first {MAX_QUERY_CHARS} " \
-                "characters of the search were used."
-        if _depth(text) > MAX_DEPTH:
-            text = re.sub(r"[()]", " ", text)
-            notice = "Brackets nested too deeply were ignored; the words were searched for."
+    def _parse(self, text: str, searcher: Searcher) -> tuple[wq.Query, str]:
+        """The user's text as a Whoosh query and any notice; raises only QueryTooBroad."""
+        parsed = ql.parse(text)
         try:
-            return parser.parse(text), notice
-        except Exception:
-            plain = " ".join(re.findall(r"\w+", text))
-            return parser.parse(plain), "The search could not be read as written; " \
-                "its words were searched for instead."
+            compiled = ql.build(parsed.node, searcher.schema, searcher.reader())
+        except QueryTooBroad:
+            raise
+        except Exception:  # valid syntax Whoosh still refused: never let it reach the user
+            parsed = ql.plain_words(text)
+            compiled = ql.build(parsed.node, searcher.schema, searcher.reader())
+        return compiled.query, " ".join(n for n in (parsed.notice, *compiled.notices) if n)
 
     def search(self, query: str, scope: Scope, *, offset: int = 0, limit: int = 20,
                snippet_text: SnippetSource | None = None) -> Results:
-        parsed, notice = self._parse(query)
-        allowed = _scope_filter(scope)
+        """Documents matching `query` within `scope`; raises QueryTooBroad past the limits."""
         searcher = self._searcher()
-        hits = searcher.search(parsed, filter=allowed, limit=MAX_HITS)
+        parsed, notice = self._parse(query, searcher)
+        allowed = _scope_filter(scope)
+        # What searcher.search(filter=allowed) builds, with the clock between the two:
+        # the access filter must be outermost (Whoosh's TimeLimitCollector wrapped around a
+        # FilterCollector would bypass the filter), and the clock sees every candidate page.
+        collector = FilterCollector(_Deadline(searcher.collector(limit=MAX_HITS),
+                                              self.time_limit), allow=allowed)
+        try:
+            searcher.search_with_collector(parsed, collector)
+        except TimeLimit:
+            raise QueryTooBroad(
+                f"The search took longer than {self.time_limit:g} seconds and was stopped.",
+                "Use more specific words, fewer * and ~ words, or an exact phrase.") from None
+        hits = collector.results()
         grouped: dict[int, DocumentHit] = {}
+        total_pages = 0
         for hit in hits:
+            total_pages += 1
             doc = grouped.get(hit["doc"])
             if doc is None:
                 doc = grouped[hit["doc"]] = DocumentHit(hit["doc"], hit["urn"], hit.score)
@@ -182,25 +202,50 @@ class WhooshBackend:
             if len(doc.pages) < 3:
                 doc.pages.append(PageHit(hit["page"], hit.score, snippet=None))  # type: ignore[arg-type]
         documents = list(grouped.values())[offset:offset + limit]
-        terms = {t.decode() if isinstance(t, bytes) else t
-                 for field, t in parsed.iter_all_terms() if field in ("text", "title")}
-        analyzer = searcher.schema["text"].analyzer
-        tokenize = lambda s: analyzer(s, chars=True, mode="index")  # noqa: E731
+        terms = ql.snippet_terms(parsed)
+        tokenize = self.tokenizer()
         for doc in documents:
             texts = snippet_text(doc.document_id, [p.number for p in doc.pages]) \
                 if snippet_text else {}
             for page in doc.pages:
                 page.snippet = snippet(texts.get(page.number, ""), terms, tokenize)
-        return Results(query, documents, len(grouped), len(hits), notice)
+        return Results(query, documents, len(grouped), total_pages, notice)
 
     def terms_for(self, query: str) -> set[str]:
-        parsed, _ = self._parse(query)
-        return {t.decode() if isinstance(t, bytes) else t
-                for field, t in parsed.iter_all_terms() if field in ("text", "title")}
+        """What to mark on a document's pages for `query` (nothing if it is too broad)."""
+        try:
+            parsed, _ = self._parse(query, self._searcher())
+        except QueryTooBroad:
+            return set()
+        return ql.snippet_terms(parsed)
 
     def tokenizer(self):
-        analyzer = self._ix().schema["text"].analyzer
-        return lambda s: analyzer(s, chars=True, mode="index")
+        schema = self._ix().schema
+        return ql.marking_tokenizer(schema["text"].analyzer, schema["exact"].analyzer)
+
+
+class _Deadline(WrappingCollector):
+    """Raises TimeLimit once a search has run `seconds`, checked at every candidate page.
+
+    Unlike Whoosh's TimeLimitCollector it starts no timer thread and uses no signal (web
+    requests run in worker threads), and it sits inside the FilterCollector.
+    """
+
+    def __init__(self, child, seconds: float) -> None:
+        super().__init__(child)
+        self.seconds = seconds
+        self.deadline = 0.0
+
+    def prepare(self, top_searcher, q, context) -> None:
+        self.child.prepare(top_searcher, q, context)
+        self.deadline = time.monotonic() + self.seconds
+
+    def matches(self):
+        deadline = self.deadline
+        for sub_docnum in self.child.matches():
+            if time.monotonic() > deadline:
+                raise TimeLimit
+            yield sub_docnum
 
 
 def _scope_filter(scope: Scope) -> wq.Query:
@@ -213,17 +258,6 @@ def _scope_filter(scope: Scope) -> wq.Query:
             parts.append(wq.Term("restricted", "no"))
         allowed.append(wq.And(parts))
     return wq.Or(allowed) if allowed else wq.NullQuery
-
-
-def _depth(text: str) -> int:
-    depth = deepest = 0
-    for ch in text:
-        if ch == "(":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif ch == ")":
-            depth = max(0, depth - 1)
-    return deepest
 
 
 def _fsync_tree(directory: Path) -> None:

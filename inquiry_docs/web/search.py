@@ -10,6 +10,7 @@ from .. import audit, permissions
 from ..db import db
 from ..models import Document, Page
 from ..search import backend
+from ..search.query import QueryTooBroad
 from . import guard
 
 bp = Blueprint("search", __name__)
@@ -45,14 +46,23 @@ def search():
         page = max(1, int(request.args.get("page", 1)))
     except ValueError:
         page = 1
-    results = rows = None
+    results = rows = too_broad = None
     if query:
-        results, rows = run_search(who, query, inquiry_id, (page - 1) * PER_PAGE)
+        try:
+            results, rows = run_search(who, query, inquiry_id, (page - 1) * PER_PAGE)
+        except QueryTooBroad as error:
+            too_broad = error
         audit.record("search", user=who, object_type="search", query=query[:1000],
-                     inquiry=inquiry_id, documents=results.total_documents)
+                     inquiry=inquiry_id, documents=results.total_documents if results else 0)
         db.session.commit()
     return render_template(
         "search/index.html", query=query, results=results, rows=rows, page=page,
         per_page=PER_PAGE, inquiries=permissions.inquiries_where(who, "read"),
-        inquiry_id=inquiry_id,
+        inquiry_id=inquiry_id, too_broad=too_broad,
     )
+
+
+@bp.route("/search/help")
+@login_required
+def help_page():
+    return render_template("search/help.html")

@@ -1,0 +1,125 @@
+"""Property tests of the search language: any text is answered, quickly, and the printed
+form of a query reads back as the same query."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from inquiry_docs.permissions import Grant, Scope
+from inquiry_docs.search import IndexPage
+from inquiry_docs.search import query as ql
+from inquiry_docs.search.query import QueryTooBroad
+from inquiry_docs.search.whoosh import WhooshBackend
+
+BOUND = 1.0  # seconds for any one answer
+
+# Text biased towards the syntax, so the odd corners come up often.
+SYNTAX = st.sampled_from(['"', "(", ")", "*", "~", "-", ":", "..", " OR ", " AND ", " NOT ",
+                          "title:", "date:", "urn:", "type:", "source:", "tag:", "rec:", "[",
+                          "]", "~2", "abus", "school", "2012", "-01", " "])
+QUERY_TEXT = st.one_of(
+    st.text(max_size=300),
+    st.lists(st.one_of(SYNTAX, st.text(max_size=3)), max_size=60).map("".join),
+)
+
+
+@pytest.fixture(scope="module")
+def backend(tmp_path_factory):
+    backend = WhooshBackend(str(tmp_path_factory.mktemp("index")))
+    text = "The boy was abused at the school. Mandatory reporting was ignored by the police."
+    backend.index_pages([1, 2], [
+        IndexPage(1, "OLD000001", 1, text, "Statement of Shahid Khan", 1,
+                  "witness_statement", "Greater Manchester Police", "OFFICIAL",
+                  datetime(2012, 6, 15)),
+        IndexPage(2, "OLD000002", 1, "Minutes: abuse noted, neglect reported.", "Minutes",
+                  1, "exhibit", "", "OFFICIAL", None),
+    ])
+    return backend
+
+
+SCOPE = Scope({1: Grant("OFFICIAL-SENSITIVE", True)})
+
+
+def answered(call) -> float:
+    start = time.perf_counter()
+    try:
+        call()
+    except QueryTooBroad as error:
+        assert error.message and error.advice
+    return time.perf_counter() - start
+
+
+@settings(max_examples=300, deadline=None)
+@given(QUERY_TEXT)
+def test_parsing_any_text_never_raises_and_is_quick(text):
+    assert answered(lambda: ql.parse(text)) < BOUND
+
+
+@settings(max_examples=200, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(QUERY_TEXT)
+def test_searching_any_text_never_raises_and_is_quick(backend, text):
+    def search():
+        results = backend.search(text, SCOPE)
+        assert results.total_documents <= 2
+
+    assert answered(search) < BOUND
+
+
+# --- generated queries round-trip through their printed form ----------------------------
+
+WORDS = st.from_regex(r"[a-z]{3,8}", fullmatch=True)
+FIELDED = st.one_of(
+    st.builds(ql.Word, WORDS, st.sampled_from(["title", "source", "tag", "rec"])),
+    st.builds(ql.Word, st.from_regex(r"OLD\d{6}", fullmatch=True), st.just("urn")),
+    st.builds(ql.Word, st.sampled_from(sorted(ql.DOC_TYPES)), st.just("type")),
+    st.builds(ql.Phrase, st.lists(WORDS, min_size=1, max_size=3).map(" ".join),
+              st.sampled_from(["title", "source", "type"])),
+)
+DATE = st.builds(lambda y, m, d, form: [f"{y}", f"{y}-{m:02d}", f"{y}-{m:02d}-{d:02d}"][form],
+                 st.integers(1990, 2030), st.integers(1, 12), st.integers(1, 28),
+                 st.integers(0, 2))
+
+
+def _dates(pair: tuple[str, str], open_end: int) -> ql.Dates:
+    low, high = sorted(pair)
+    low, high = (low, high) if ql.date_bounds(ql.Dates(low, high))[0] <= \
+        ql.date_bounds(ql.Dates(low, high))[1] else (low, low)
+    return ql.Dates("" if open_end == 1 else low, "" if open_end == 2 else high)
+
+
+LEAVES = st.one_of(
+    st.builds(ql.Word, WORDS),
+    st.builds(ql.Phrase, st.lists(WORDS, min_size=1, max_size=4).map(" ".join),
+              st.none(), st.integers(0, ql.MAX_SLOP)),
+    st.builds(ql.Prefix, WORDS, st.sampled_from([None, "title", "source"])),
+    st.builds(ql.Fuzzy, WORDS, st.integers(1, ql.MAX_FUZZY), st.sampled_from([None, "title"])),
+    st.builds(_dates, st.tuples(DATE, DATE), st.integers(0, 2)),
+    FIELDED,
+)
+
+
+def _compound(children):
+    return st.one_of(
+        st.builds(lambda cs: ql.And(tuple(cs)), st.lists(children, min_size=2, max_size=3)),
+        st.builds(lambda cs: ql.Or(tuple(cs)), st.lists(children, min_size=2, max_size=3)),
+        st.builds(ql.Not, children.filter(lambda n: not isinstance(n, ql.Not))),
+    )
+
+
+TREES = st.recursive(LEAVES, _compound, max_leaves=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(TREES)
+def test_the_printed_form_of_a_query_reads_back_the_same(tree):
+    printed = ql.to_text(tree)
+    parsed = ql.parse(printed)
+    assert not parsed.fallback, (printed, parsed.notice)
+    assert parsed.node == tree, printed
+    assert ql.to_text(parsed.node) == printed
