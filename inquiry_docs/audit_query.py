@@ -20,7 +20,7 @@ from .db import db
 from .models import AuditEvent, Document, Inquiry, User
 
 PER_PAGE = 50
-SEEN_ACTIONS = ("document_viewed", "original_downloaded")
+SEEN_ACTIONS = ("document_viewed", "page_viewed", "original_downloaded")
 # Actions the app records, offered in the filter even before any has happened.
 KNOWN_ACTIONS = (
     "admin_granted",

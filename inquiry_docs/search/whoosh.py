@@ -88,9 +88,14 @@ class WhooshBackend:
             return self._index
 
     def _searcher(self) -> Searcher:
+        """This thread's searcher, reopened only when the index has changed since."""
         searcher = getattr(self._local, "searcher", None)
-        searcher = self._ix().searcher() if searcher is None else searcher.refresh()
-        self._local.searcher = searcher
+        if searcher is not None and searcher.up_to_date():
+            return searcher
+        if searcher is not None:
+            # Not refresh(): it fails on a reader of an empty index (no segments to reuse).
+            searcher.close()
+        searcher = self._local.searcher = self._ix().searcher()
         return searcher
 
     # --- writing (jobs only) ------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from werkzeug.exceptions import HTTPException
 
 MESSAGES = {
@@ -17,14 +17,18 @@ MESSAGES = {
 
 
 def register(app: Flask) -> None:
-    from . import admin, auth, documents, inquiries, search, upload
+    from . import account, admin, api, auth, documents, inquiries, search, upload
 
-    for module in (auth, inquiries, documents, upload, search, admin):
+    for module in (auth, account, inquiries, documents, upload, search, admin, api):
         app.register_blueprint(module.bp)
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
         code = error.code or 500
+        if request.path.startswith("/api/"):
+            from .api import error_response
+
+            return error_response(code)
         message = MESSAGES.get(code) or error.description
         if code == 413:
             limit = app.config["MAX_UPLOAD_MB"]

@@ -160,8 +160,8 @@ def _guard():
     # so the user is loaded, and checked for idleness, for this request's own cookie.
     for key in ("_login_user", "signed_out_idle", "auth_failed"):
         g.pop(key, None)
-    if request.endpoint == "static":
-        return None
+    if request.endpoint == "static" or request.blueprint == "api":
+        return None  # the API authenticates each request by its bearer token
     if not current_user.is_authenticated:
         if "_user_id" in session:  # the cookie names a session that has ended
             for key in ("_user_id", "_fresh", "_id"):

@@ -170,6 +170,7 @@ PAGES = [
     ("/admin/documents/1/seen", 200, "admin@example.org"),
     ("/auth/two-factor", 200, "Two-factor"),
     ("/auth/change-password", 200, "Change your password"),
+    ("/account/tokens", 200, "API tokens"),
 ]
 
 
