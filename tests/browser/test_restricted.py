@@ -1,5 +1,5 @@
-"""A reader without clearance cannot find a restricted document by search or address; a
-cleared colleague can; the audit trail shows both attempts."""
+"""A reader without clearance cannot find a restricted document by search, address or API;
+a cleared colleague can; the audit trail shows both attempts."""
 
 from __future__ import annotations
 
@@ -57,7 +57,15 @@ def restricted(live_server) -> dict[str, Any]:
                                                         "Names a complainant"),
                              db.session.get(User, admin_id))
     _wait_indexed(app, document_id)
-    return {"id": document_id, "urn": urn}
+    with app.app_context():
+        from inquiry_docs import tokens
+        from inquiry_docs.models import User
+
+        secrets = {}
+        for email in ("reader@example.org", "cleared@example.org"):
+            user = db.session.execute(db.select(User).where(User.email == email)).scalar_one()
+            secrets[email] = tokens.create(user, "browser test")[1]
+    return {"id": document_id, "urn": urn, "tokens": secrets}
 
 
 def test_restricted_document_is_invisible_without_clearance(browser, live_server, restricted,
@@ -77,6 +85,12 @@ def test_restricted_document_is_invisible_without_clearance(browser, live_server
         assert response.status == 404
         expect(reader.get_by_role("heading", name="Page not found")).to_be_visible()
 
+    api = reader.context.request
+    bearer = {"Authorization": f"Bearer {restricted['tokens']['reader@example.org']}"}
+    found = api.get(f"/api/v1/search?q={NAME}", headers=bearer)
+    assert found.status == 200 and found.json()["total_documents"] == 0
+    assert api.get(f"/api/v1/documents/{restricted['urn']}", headers=bearer).status == 404
+
     cleared = fresh()
     cleared.goto("/auth/login")
     sign_in(cleared, live_server, "cleared@example.org")
@@ -85,6 +99,11 @@ def test_restricted_document_is_invisible_without_clearance(browser, live_server
     expect(cleared.get_by_role("heading", name="1 document, 1 page")).to_be_visible()
     cleared.get_by_role("link", name=restricted["urn"], exact=False).first.click()
     expect(cleared.get_by_text("Restriction order RO-7")).to_be_visible()
+    bearer = {"Authorization": f"Bearer {restricted['tokens']['cleared@example.org']}"}
+    found = cleared.context.request.get(f"/api/v1/search?q={NAME}", headers=bearer)
+    assert found.json()["total_documents"] == 1
+    assert cleared.context.request.get(f"/api/v1/documents/{restricted['urn']}",
+                                       headers=bearer).status == 200
 
     admin = fresh()
     admin.goto("/auth/login")
