@@ -60,14 +60,7 @@ def apply(document: Document, changes: Changes, user: User) -> dict[str, tuple]:
                  inquiry_id=document.inquiry_id, urn=document.urn,
                  changes={k: [str(b) if b is not None else None,
                               str(a) if a is not None else None] for k, (b, a) in diff.items()})
-    reindex = document.status == Status.INDEXED
-    if reindex:
-        document.status = Status.INDEXING
-    db.session.commit()
-    if reindex:
-        from . import jobs
-
-        jobs.enqueue_index()
+    _commit_and_reindex(document)
     return diff
 
 
@@ -107,6 +100,12 @@ def set_marking(document: Document, change: Marking, user: User) -> dict[str, tu
     audit.record("marking_changed", user=user, object_type="document", object_id=document.id,
                  inquiry_id=document.inquiry_id, urn=document.urn,
                  changes={k: [b, a] for k, (b, a) in diff.items()})
+    _commit_and_reindex(document)
+    return diff
+
+
+def _commit_and_reindex(document: Document) -> None:
+    """Commit the change, then let the indexer refresh a searchable document."""
     reindex = document.status == Status.INDEXED
     if reindex:
         document.status = Status.INDEXING
@@ -115,4 +114,3 @@ def set_marking(document: Document, change: Marking, user: User) -> dict[str, tu
         from . import jobs
 
         jobs.enqueue_index()
-    return diff

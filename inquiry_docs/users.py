@@ -166,36 +166,27 @@ def set_active(user: User, active: bool, *, by: User) -> bool:
     """Deactivate or reactivate; returns False when it was already so."""
     if user.id == by.id and not active:
         raise Refused("You cannot deactivate your own account")
-    if bool(user.active) == active:
-        return False
-    before = user_state(user)
-    user.active = active
-    ended = auth.end_all_sessions(user)
-    audit.record(
-        "user_reactivated" if active else "user_deactivated",
-        user=by,
-        object_type="user",
-        object_id=user.id,
-        email=user.email,
-        before=before,
-        after=user_state(user),
-        sessions_ended=ended,
-    )
-    db.session.commit()
-    return True
+    action = "user_reactivated" if active else "user_deactivated"
+    return _set_flag(user, "active", active, by=by, action=action)
 
 
 def set_admin(user: User, is_admin: bool, *, by: User) -> bool:
     """Grant or remove administrator rights; returns False when nothing changed."""
     if user.id == by.id and not is_admin:
         raise Refused("You cannot remove your own administrator rights")
-    if bool(user.is_admin) == is_admin:
+    action = "admin_granted" if is_admin else "admin_removed"
+    return _set_flag(user, "is_admin", is_admin, by=by, action=action)
+
+
+def _set_flag(user: User, field: str, value: bool, *, by: User, action: str) -> bool:
+    """Change an access flag, end the user's sessions, and audit before and after."""
+    if bool(getattr(user, field)) == value:
         return False
     before = user_state(user)
-    user.is_admin = is_admin
+    setattr(user, field, value)
     ended = auth.end_all_sessions(user)
     audit.record(
-        "admin_granted" if is_admin else "admin_removed",
+        action,
         user=by,
         object_type="user",
         object_id=user.id,
