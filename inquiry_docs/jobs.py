@@ -36,6 +36,7 @@ class Jobs:
     index: Any
     consumer: Consumer | None = None
     thread: threading.Thread | None = None
+    batch_search: Any = None
 
 
 def make_huey(url: str, *, immediate: bool = False) -> Huey:
@@ -67,7 +68,11 @@ def init_app(app: Flask) -> None:
         in_app(_retry_on(transient)(process_document)))
     index = huey.task(retries=RETRIES, retry_delay=RETRY_DELAY, name="index_pending")(
         in_app(_retry_on(transient)(index_pending)))
-    app.extensions["jobs"] = Jobs(huey, process, index)
+    from .batch_search import run_batch_search
+
+    batch_search = huey.task(retries=3, retry_delay=RETRY_DELAY, name="run_batch_search")(
+        in_app(_retry_on((OperationalError,))(run_batch_search)))
+    app.extensions["jobs"] = Jobs(huey, process, index, batch_search=batch_search)
 
 
 def _retry_on(kinds: tuple[type[BaseException], ...]):

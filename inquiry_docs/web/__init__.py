@@ -17,9 +17,9 @@ MESSAGES = {
 
 
 def register(app: Flask) -> None:
-    from . import account, admin, api, auth, documents, inquiries, search, upload
+    from . import account, admin, api, auth, documents, inquiries, lists, search, upload
 
-    for module in (auth, account, inquiries, documents, upload, search, admin, api):
+    for module in (auth, account, inquiries, documents, upload, search, lists, admin, api):
         app.register_blueprint(module.bp)
 
     @app.errorhandler(HTTPException)
