@@ -11,6 +11,7 @@ import re
 import pytest
 from sqlalchemy import select
 
+from inquiry_docs import batch_search, saved_searches
 from inquiry_docs.db import db
 from inquiry_docs.models import Batch, Document, Inquiry, Membership, User
 from inquiry_docs.web.inquiries import create_inquiry
@@ -38,7 +39,16 @@ def deny(extra: dict, members_status: int = 403) -> dict:
 GET_TABLE: dict[str, dict[str, set[int]]] = {
     "search.search": SIGNED_IN,
     "search.help_page": SIGNED_IN,
+    "search.export_csv": SIGNED_IN,
     "account.api_tokens": SIGNED_IN,
+    "lists.index": SIGNED_IN,
+    "lists.batch_form": SIGNED_IN,
+    "lists.batch_show": {**{r: {404} for r in ROLES if r not in ("anonymous", "admin")},
+                         "admin": OK},
+    "lists.batch_csv": {**{r: {404} for r in ROLES if r not in ("anonymous", "admin")},
+                        "admin": OK},
+    "lists.run_saved": {**{r: {404} for r in ROLES if r not in ("anonymous", "admin")},
+                        "admin": REDIRECT},
     "documents.index": SIGNED_IN,
     "documents.attention": SIGNED_IN,
     "inquiries.index": SIGNED_IN,
@@ -87,7 +97,11 @@ def world(app, admin_client, inquiry):
         clients[role] = client
     document = db.session.execute(select(Document)).scalar_one()
     reader = users["reader"]
+    batch_run = batch_search.start(users["admin"], ["matrix"])
+    saved = saved_searches.save(users["admin"], name="Matrix", query="matrix")
     ids = {
+        "search_id": batch_run.id,
+        "saved_id": saved.id,
         "document_id": document.id,
         "batch_id": db.session.execute(select(Batch.id)).scalar_one(),
         "user_id": reader.id,

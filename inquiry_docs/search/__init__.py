@@ -10,6 +10,7 @@ from flask import Flask, current_app
 from markupsafe import Markup
 
 from ..permissions import Scope
+from .facets import FacetCounts, Filters
 
 
 @dataclass
@@ -52,6 +53,7 @@ class Results:
     total_documents: int
     total_pages: int
     notice: str = ""
+    facets: FacetCounts | None = None  # documents per filter value, when asked for
 
 
 class SearchBackend(Protocol):
@@ -63,7 +65,18 @@ class SearchBackend(Protocol):
     def indexed_page_counts(self) -> dict[int, int]: ...
 
     def search(self, query: str, scope: Scope, *, offset: int = 0, limit: int = 20,
-               snippet_text: SnippetSource | None = None) -> Results: ...
+               snippet_text: SnippetSource | None = None, filters: Filters | None = None,
+               sort: str = "relevance", expand: int | None = None,
+               facets: bool = False) -> Results:
+        """Documents in `sort` order, `filters` and `scope` applied inside the search."""
+
+    def matching_pages(self, query: str, scope: Scope, document_id: int) -> list[int]:
+        """The page numbers of one document that match, within scope."""
+
+    def all_hits(self, query: str, scope: Scope, *, filters: Filters | None = None,
+                 sort: str = "relevance", limit: int = 100_000
+                 ) -> tuple[set[str], list[tuple[int, str, int, float]]]:
+        """Terms to mark, and every matching page as (document id, URN, page, score)."""
 
     def clear(self) -> None: ...
 

@@ -12,6 +12,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from whoosh import index
@@ -25,10 +26,13 @@ from .. import faults
 from ..permissions import Scope
 from . import DocumentHit, IndexPage, PageHit, Results, SnippetSource
 from . import query as ql
+from .facets import YEAR_MAX, YEAR_MIN, FacetCounts, Filters, normalise_source
 from .query import QueryTooBroad
 from .snippets import snippet
 
 MAX_HITS = 100_000
+NO_DATE = 2**63  # untranslated date column values this large mean "no date"
+EXPANDED = 50  # pages listed for a document whose "more pages" link was followed
 
 
 class IndexLocked(Exception):
@@ -44,20 +48,24 @@ def make_schema() -> Schema:
     words = StandardAnalyzer(stoplist=None)  # lower-cased words, every one kept, no stems
     return Schema(
         key=ID(unique=True),  # "<document id>:<page>"
-        doc=NUMERIC(int, bits=64, stored=True, signed=False),
-        urn=ID(stored=True),
-        page=NUMERIC(int, stored=True),
+        # Columns (sortable) let a search group, sort and count every hit without reading
+        # stored fields.
+        doc=NUMERIC(int, bits=64, stored=True, signed=False, sortable=True),
+        urn=ID(stored=True, sortable=True),
+        page=NUMERIC(int, stored=True, sortable=True),
         text=TEXT(analyzer=stem, phrase=True),  # unquoted words match word forms
         exact=TEXT(analyzer=words, phrase=True),  # quoted phrases, prefixes, fuzzy: as written
         title=TEXT(analyzer=stem, field_boost=2.0),
-        inquiry=NUMERIC(int, stored=True),
-        type=ID(),
+        inquiry=NUMERIC(int, stored=True, sortable=True),
+        type=ID(sortable=True),
         source=TEXT(analyzer=words, phrase=True),  # source:police matches any word of it
+        src=ID(sortable=True),  # the whole source, for the source filter and its counts
         tag=KEYWORD(lowercase=True, commas=True),  # empty until tagging arrives
         rec=KEYWORD(lowercase=True, commas=True),  # empty until recommendation links arrive
         marking=ID(),
         restricted=ID(),  # "yes" under a restriction order, else "no"
-        date=DATETIME(),
+        date=DATETIME(sortable=True),
+        year=NUMERIC(int, sortable=True),  # the year of `date`, for the year filter and counts
     )
 
 
@@ -142,8 +150,9 @@ class WhooshBackend:
                     page=page.number, text=page.text, exact=page.text, title=page.title,
                     inquiry=page.inquiry_id, type=page.doc_type,
                     source=" ".join((page.source or "").lower().split()),
+                    src=normalise_source(page.source),
                     marking=page.marking, restricted="yes" if page.restricted else "no",
-                    date=page.date,
+                    date=page.date, year=page.date.year if page.date else None,
                 )
 
     def delete_documents(self, document_ids: list[int]) -> None:
@@ -178,12 +187,22 @@ class WhooshBackend:
             compiled = ql.build(parsed.node, searcher.schema, searcher.reader())
         return compiled.query, " ".join(n for n in (parsed.notice, *compiled.notices) if n)
 
-    def search(self, query: str, scope: Scope, *, offset: int = 0, limit: int = 20,
-               snippet_text: SnippetSource | None = None) -> Results:
-        """Documents matching `query` within `scope`; raises QueryTooBroad past the limits."""
+    def _hits(self, query: str, scope: Scope, filters: Filters | None,
+              document_id: int | None = None):
+        """(searcher, parsed query, notice, hits): every page matching within reach.
+
+        The access filter and the user's filters are one Whoosh filter, applied inside the
+        search; nothing is removed afterwards.
+        """
         searcher = self._searcher()
         parsed, notice = self._parse(query, searcher)
-        allowed = _scope_filter(scope)
+        parts = [_scope_filter(scope)]
+        narrowed = filters.query() if filters else None
+        if narrowed is not None:
+            parts.append(narrowed)
+        if document_id is not None:
+            parts.append(wq.Term("doc", document_id))
+        allowed = parts[0] if len(parts) == 1 else wq.And(parts)
         # What searcher.search(filter=allowed) builds, with the clock between the two:
         # the access filter must be outermost (Whoosh's TimeLimitCollector wrapped around a
         # FilterCollector would bypass the filter), and the clock sees every candidate page.
@@ -195,18 +214,57 @@ class WhooshBackend:
             raise QueryTooBroad(
                 f"The search took longer than {self.time_limit:g} seconds and was stopped.",
                 "Use more specific words, fewer * and ~ words, or an exact phrase.") from None
-        hits = collector.results()
-        grouped: dict[int, DocumentHit] = {}
-        total_pages = 0
-        for hit in hits:
-            total_pages += 1
-            doc = grouped.get(hit["doc"])
-            if doc is None:
-                doc = grouped[hit["doc"]] = DocumentHit(hit["doc"], hit["urn"], hit.score)
-            doc.total_pages += 1
-            if len(doc.pages) < 3:
-                doc.pages.append(PageHit(hit["page"], hit.score, snippet=None))  # type: ignore[arg-type]
-        documents = list(grouped.values())[offset:offset + limit]
+        return searcher, parsed, notice, collector.results()
+
+    def _group(self, searcher: Searcher, hits, sort: str, facets: FacetCounts | None):
+        """Hits grouped by document, in the order asked for, read from columns only."""
+        if not hits.scored_length():  # also: an empty index has no columns to read
+            return [], 0
+        reader = searcher.reader()
+        doc_col = reader.column_reader("doc")
+        page_col = reader.column_reader("page")
+        grouped: dict[int, _Group] = {}
+        for docnum, score in hits.items():  # best score first
+            document_id = doc_col[docnum]
+            group = grouped.get(document_id)
+            if group is None:
+                group = grouped[document_id] = _Group(document_id, docnum, score)
+            group.pages.append((page_col[docnum], score))
+            group.docnums.append(docnum)
+        groups = list(grouped.values())
+        total_pages = sum(len(g.pages) for g in groups)
+        if facets is not None:
+            _count(reader, groups, facets)
+        if sort == "urn":
+            urn_col = reader.column_reader("urn")
+            groups.sort(key=lambda g: urn_col[g.first])
+        elif sort in ("date_asc", "date_desc"):
+            date_col = reader.column_reader("date", translate=False)  # a missing date: 2**64-1
+            dated = [g for g in groups if date_col[g.first] < NO_DATE]
+            dated.sort(key=lambda g: date_col[g.first], reverse=sort == "date_desc")
+            groups = dated + [g for g in groups if date_col[g.first] >= NO_DATE]
+        return groups, total_pages
+
+    def search(self, query: str, scope: Scope, *, offset: int = 0, limit: int = 20,
+               snippet_text: SnippetSource | None = None, filters: Filters | None = None,
+               sort: str = "relevance", expand: int | None = None,
+               facets: bool = False) -> Results:
+        """Documents matching `query` within `scope`; raises QueryTooBroad past the limits.
+
+        Each document lists its best 3 pages, or up to EXPANDED for the `expand` document;
+        snippets are made only for the documents returned.
+        """
+        searcher, parsed, notice, hits = self._hits(query, scope, filters)
+        counts = FacetCounts() if facets else None
+        groups, total_pages = self._group(searcher, hits, sort, counts)
+        urn_col = searcher.reader().column_reader("urn") if groups else {}
+        documents = []
+        for group in groups[offset:offset + limit]:
+            shown = EXPANDED if group.document_id == expand else 3
+            documents.append(DocumentHit(
+                group.document_id, urn_col[group.first], group.score,
+                [PageHit(n, s, snippet=None) for n, s in group.pages[:shown]],  # type: ignore[arg-type]
+                len(group.pages)))
         terms = ql.snippet_terms(parsed)
         tokenize = self.tokenizer()
         for doc in documents:
@@ -214,7 +272,33 @@ class WhooshBackend:
                 if snippet_text else {}
             for page in doc.pages:
                 page.snippet = snippet(texts.get(page.number, ""), terms, tokenize)
-        return Results(query, documents, len(grouped), total_pages, notice)
+        return Results(query, documents, len(groups), total_pages, notice, counts)
+
+    def matching_pages(self, query: str, scope: Scope, document_id: int) -> list[int]:
+        """The page numbers of one document that match `query` within `scope`, in order."""
+        searcher, _, _, hits = self._hits(query, scope, None, document_id)
+        if not hits.scored_length():
+            return []
+        page_col = searcher.reader().column_reader("page")
+        return sorted({page_col[docnum] for docnum, _ in hits.items()})
+
+    def all_hits(self, query: str, scope: Scope, *, filters: Filters | None = None,
+                 sort: str = "relevance", limit: int = MAX_HITS
+                 ) -> tuple[set[str], list[tuple[int, str, int, float]]]:
+        """The terms to mark, and every matching page as (document id, URN, page, score):
+        documents in the order asked for, each document's pages best first."""
+        searcher, parsed, _, hits = self._hits(query, scope, filters)
+        groups, _ = self._group(searcher, hits, sort, None)
+        urn_col = searcher.reader().column_reader("urn") if groups else {}
+
+        rows: list[tuple[int, str, int, float]] = []
+        for group in groups:
+            urn = urn_col[group.first]
+            for number, score in group.pages[:limit - len(rows)]:
+                rows.append((group.document_id, urn, number, score))
+            if len(rows) >= limit:
+                break
+        return ql.snippet_terms(parsed), rows
 
     def terms_for(self, query: str) -> set[str]:
         """What to mark on a document's pages for `query` (nothing if it is too broad)."""
@@ -227,6 +311,45 @@ class WhooshBackend:
     def tokenizer(self):
         schema = self._ix().schema
         return ql.marking_tokenizer(schema["text"].analyzer, schema["exact"].analyzer)
+
+
+@dataclass
+class _Group:
+    """One document's matching pages while grouping: `first` is its best page's docnum."""
+
+    document_id: int
+    first: int
+    score: float
+    pages: list[tuple[int, float]] = field(default_factory=list)
+    docnums: list[int] = field(default_factory=list)
+
+
+def _count(reader, groups: list[_Group], facets: FacetCounts) -> None:
+    """Documents per facet value: one column read per document and facet (document-level
+    values are the same on every page); tags and links from their postings."""
+    columns = {name: reader.column_reader(column)
+               for name, column in (("inquiry", "inquiry"), ("type", "type"),
+                                    ("source", "src"), ("year", "year"))}
+    for group in groups:
+        for name in ("inquiry", "type", "source"):
+            value = columns[name][group.first]
+            if value not in ("", None):
+                facets.add(name, value)
+        year = columns["year"][group.first]
+        if not YEAR_MIN <= year <= YEAR_MAX:  # a missing year reads as 2**31-1
+            facets.undated += 1
+        else:
+            facets.add("year", year)
+    doc_col = reader.column_reader("doc")
+    matched: set[int] | None = None
+    for name in ("tag", "rec"):
+        for term in reader.lexicon(name):
+            if matched is None:  # every page of every matching document, filtered already
+                matched = {docnum for g in groups for docnum in g.docnums}
+            documents = {doc_col[d] for d in reader.postings(name, term).all_ids()
+                         if d in matched}
+            if documents:
+                facets.values[name][term.decode("utf-8")] = len(documents)
 
 
 class _Deadline(WrappingCollector):

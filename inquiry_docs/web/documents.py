@@ -10,6 +10,7 @@ from .. import audit, audit_query, ingest, metadata, permissions
 from ..db import db
 from ..models import STATUS_LABELS, Document, Page, Status
 from ..search import backend
+from ..search.query import QueryTooBroad
 from ..search.snippets import highlight, match_spans
 from . import guard
 
@@ -74,18 +75,55 @@ def show(document_id: int):
     ).scalars().all()
     query = request.args.get("q", "")[:1000]
     marked = _mark_pages(pages, query)
+    hits = _hit_navigation(who, document, query, first, first + PAGES_PER_VIEW - 1)
     audit.record("document_viewed", user=who, object_type="document", object_id=document.id,
                  inquiry_id=document.inquiry_id, urn=document.urn,
                  pages=f"{first}-{first + len(pages) - 1}" if pages else "")
     db.session.commit()
     seen_by = audit_query.seen_by(document.id) if permissions.can(who, "manage_users") else None
     return render_template(
-        "documents/show.html", document=document, pages=marked, view=view, seen_by=seen_by,
+        "documents/show.html", document=document, view_of=view_of, pages=marked, view=view,
+        seen_by=seen_by,
         children=[c for c in document.children if permissions.can_see(who, c)],
-        views=max(1, -(-document.page_count // PAGES_PER_VIEW)), query=query,
+        views=max(1, -(-document.page_count // PAGES_PER_VIEW)), query=query, hits=hits,
         can_retry=document.status in ATTENTION and permissions.can(
             who, "manage_failed", document.inquiry_id),
     )
+
+
+MAX_LISTED_HITS = 200
+
+
+def _hit_navigation(who, document: Document, query: str, first: int, last: int) -> dict | None:
+    """Which pages match `query`, the current hit and the previous/next matching pages.
+
+    The current hit is the page named by `at` when it matches, else the first match shown
+    in this view; links carry `at` so "Hit N of M" follows the reader across views.
+    """
+    if not query.strip():
+        return None
+    try:
+        matching = backend().matching_pages(query, permissions.scope_for(who), document.id)
+    except QueryTooBroad:
+        return None
+    at = request.args.get("at", type=int)
+    if at not in matching:
+        at = next((n for n in matching if first <= n <= last), None)
+    if at is not None:
+        index = matching.index(at)
+        previous = matching[index - 1] if index > 0 else None
+        following = matching[index + 1] if index + 1 < len(matching) else None
+    else:
+        index = None
+        previous = next((n for n in reversed(matching) if n < first), None)
+        following = next((n for n in matching if n > last), None)
+    return {"pages": matching[:MAX_LISTED_HITS], "total": len(matching), "index": index,
+            "previous": previous, "next": following}
+
+
+def view_of(number: int) -> int:
+    """The view (?page=) of the document page that shows page `number`."""
+    return (number - 1) // PAGES_PER_VIEW + 1
 
 
 def _mark_pages(pages: list[Page], query: str) -> list[tuple[Page, object, int]]:

@@ -1,20 +1,23 @@
-"""The search page: results by document, best pages with marked snippets."""
+"""The search page: results by document, best pages with marked snippets, filters with
+counts, sorting, and a CSV export of the whole result set."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, Response, render_template, request, stream_with_context
 from flask_login import login_required
 from sqlalchemy import select
 
-from .. import audit, permissions
+from .. import audit, export, permissions
 from ..db import db
-from ..models import Document, Page
+from ..models import DOC_TYPES, Document, Page
 from ..search import backend
+from ..search.facets import SORTS, Filters, parse_filters, parse_sort
 from ..search.query import QueryTooBroad
 from . import guard
 
 bp = Blueprint("search", __name__)
 PER_PAGE = 20
+MAX_QUERY = 1000
 
 
 def page_texts(document_id: int, numbers: list[int]) -> dict[int, str]:
@@ -25,23 +28,55 @@ def page_texts(document_id: int, numbers: list[int]) -> dict[int, str]:
 
 
 def run_search(user, query: str, inquiry_id: int | None = None, offset: int = 0,
-               limit: int = PER_PAGE):
-    """Search within the user's reach, optionally narrowed to one inquiry."""
+               limit: int = PER_PAGE, *, filters: Filters | None = None,
+               sort: str = "relevance", expand: int | None = None, facets: bool = False):
+    """Search within the user's reach, optionally narrowed to one inquiry and filtered."""
     scope = permissions.scope_for(user).only(inquiry_id)
     results = backend().search(query, scope, offset=offset, limit=limit,
-                               snippet_text=page_texts)
+                               snippet_text=page_texts, filters=filters, sort=sort,
+                               expand=expand, facets=facets)
     ids = [d.document_id for d in results.documents]
     rows = {d.id: d for d in db.session.execute(
         select(Document).where(Document.id.in_(ids))).scalars()}
     return results, rows
 
 
+def _facet_panel(results, filters: Filters, inquiries) -> list[dict]:
+    """Each facet with its values, labels, counts and whether it is chosen.
+
+    Values come only from the filtered, access-restricted results; a chosen value that now
+    matches nothing is still listed (with 0) so it can be unticked.
+    """
+    counts = results.facets if results else None
+    names = {i.id: f"{i.code} \u2013 {i.name}" for i in inquiries}
+    specs = [
+        ("inquiry", "Inquiry", lambda v: names.get(v, str(v))),
+        ("type", "Document type", lambda v: DOC_TYPES.get(v, v)),
+        ("source", "Source", str),
+        ("tag", "Tag", str),
+        ("rec", "Linked recommendation", str),
+    ]
+    panel = []
+    for name, legend, label in specs:
+        found = dict(counts.sorted(name)) if counts else {}
+        chosen = getattr(filters, name)
+        if name == "inquiry":
+            chosen = tuple(v for v in chosen if v in names)  # never name an unknown inquiry
+        items = [(v, label(v), c, v in chosen) for v, c in found.items()]
+        items += [(v, label(v), 0, True) for v in chosen if v not in found]
+        if items:
+            panel.append({"name": name, "legend": legend, "items": items})
+    return panel
+
+
 @bp.route("/")
 @login_required
 def search():
     who = guard.user()
-    query = request.args.get("q", "").strip()
-    inquiry_id = request.args.get("inquiry", type=int)
+    query = request.args.get("q", "").strip()[:MAX_QUERY]
+    filters = parse_filters(request.args)
+    sort = parse_sort(request.args.get("sort"))
+    expand = request.args.get("expand", type=int)
     try:
         page = max(1, int(request.args.get("page", 1)))
     except ValueError:
@@ -49,17 +84,56 @@ def search():
     results = rows = too_broad = None
     if query:
         try:
-            results, rows = run_search(who, query, inquiry_id, (page - 1) * PER_PAGE)
+            results, rows = run_search(who, query, None, (page - 1) * PER_PAGE,
+                                       filters=filters, sort=sort, expand=expand,
+                                       facets=True)
         except QueryTooBroad as error:
             too_broad = error
-        audit.record("search", user=who, object_type="search", query=query[:1000],
-                     inquiry=inquiry_id, documents=results.total_documents if results else 0)
+        audit.record("search", user=who, object_type="search", query=query,
+                     filters=filters.args(), sort=sort,
+                     inquiry=filters.inquiry[0] if len(filters.inquiry) == 1 else None,
+                     documents=results.total_documents if results else 0)
         db.session.commit()
+    inquiries = permissions.inquiries_where(who, "read")
+    args = {"q": query, **filters.args(), "sort": sort if sort != "relevance" else None}
+    if request.headers.get("HX-Request") and expand and results is not None:
+        hit = next((h for h in results.documents if h.document_id == expand), None)
+        if hit is not None:
+            return render_template("search/_pages.html", hit=hit, d=rows[hit.document_id],
+                                   query=query, args=args, page=page, expanded=True)
     return render_template(
         "search/index.html", query=query, results=results, rows=rows, page=page,
-        per_page=PER_PAGE, inquiries=permissions.inquiries_where(who, "read"),
-        inquiry_id=inquiry_id, too_broad=too_broad,
+        per_page=PER_PAGE, inquiries=inquiries, filters=filters, sort=sort, sorts=SORTS,
+        expand=expand, args=args, too_broad=too_broad,
+        facets=_facet_panel(results, filters, inquiries),
     )
+
+
+@bp.route("/search/export.csv")
+@login_required
+def export_csv():
+    who = guard.user()
+    query = request.args.get("q", "").strip()[:MAX_QUERY]
+    filters = parse_filters(request.args)
+    sort = parse_sort(request.args.get("sort"))
+    if not query:  # no search, no results: the header alone
+        return _csv(iter([list(export.HEADER)]))
+    try:
+        count, rows = export.result_rows(who, query, filters, sort)
+    except QueryTooBroad as error:
+        return Response(f"{error.message} {error.advice}\n", status=400, mimetype="text/plain")
+    audit.record("search_exported", user=who, object_type="search", query=query,
+                 filters=filters.args(), sort=sort, rows=count)
+    db.session.commit()
+    return _csv(rows)
+
+
+def _csv(rows) -> Response:
+    response = Response(stream_with_context(export.csv_lines(rows)), mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="search-results.csv"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.route("/search/help")
