@@ -124,6 +124,7 @@ def worker(workers: int) -> None:
     from . import extract
 
     extract.warm_up()
+    jobs.resume_indexing(current_app._get_current_object())
     state = current_app.extensions["jobs"]
     consumer = state.huey.create_consumer(workers=workers, worker_type="thread",
                                           periodic=False, max_delay=1.0)

@@ -30,9 +30,9 @@ SETTINGS: tuple[Setting, ...] = (
             "SQLAlchemy database URL: SQLite by default, `postgresql+psycopg://...` at scale."),
     Setting("UPLOAD_DIR", "uploads/", "Where originals are stored, write-once, by SHA-256."),
     Setting("INDEX_DIR", "indexes/", "Where the Whoosh search index lives (derived data)."),
-    Setting("SECRET_KEY", "generated into `<INSTANCE_DIR>/secret_key`",
+    Setting("SECRET_KEY", "<INSTANCE_DIR>/secret_key (generated)",
             "Signs sessions and CSRF tokens. Generated and kept when unset."),
-    Setting("AUDIT_KEY", "generated into `<INSTANCE_DIR>/audit_key`",
+    Setting("AUDIT_KEY", "<INSTANCE_DIR>/audit_key (generated)",
             "Keys the audit trail's hash chain. Keep a copy apart from database backups: "
             "without it the chain cannot be verified."),
     Setting("MAX_UPLOAD_MB", 200, "Largest accepted file, in megabytes; larger uploads are refused "
@@ -46,6 +46,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("EXTRACT_MEMORY_MB", 1024, "Address-space limit, in megabytes, for the parser's child "
             "process.", int),
     Setting("INDEX_BATCH", 200, "Documents written to the index per commit.", int),
+    Setting("INDEX_MEMORY_MB", 256, "Memory the index writer may use for a batch before it "
+            "spills sorted runs to disk (more is faster).", int),
+    Setting("INDEX_MIN_PAGES", 400, "While other documents are still being extracted, "
+            "pages an index run waits for so they share one commit.", int),
+    Setting("INDEX_DELAY", 10.0, "Longest time in seconds a newly extracted document waits "
+            "for others to share its index commit.", float),
     Setting("SEARCH_TIME_LIMIT", 5.0, "Seconds a search may run before it is stopped as too "
             "broad.", float),
     Setting("INDEX_LOCK_TIMEOUT", 30, "Seconds an index job waits for the index lock before it "

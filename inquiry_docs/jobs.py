@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
@@ -15,7 +16,7 @@ from urllib.parse import urlparse
 from flask import Flask, current_app
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
 from huey.consumer import Consumer
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from .db import db
@@ -67,7 +68,7 @@ def init_app(app: Flask) -> None:
     process = huey.task(retries=RETRIES, retry_delay=RETRY_DELAY, name="process_document")(
         in_app(_retry_on(transient)(process_document)))
     index = huey.task(retries=RETRIES, retry_delay=RETRY_DELAY, name="index_pending")(
-        in_app(_retry_on(transient)(index_pending)))
+        in_app(_retry_on(transient)(index_run)))
     from .batch_search import run_batch_search
 
     batch_search = huey.task(retries=3, retry_delay=RETRY_DELAY, name="run_batch_search")(
@@ -98,16 +99,69 @@ def enqueue_process(document_id: int) -> None:
     jobs().process(document_id)
 
 
-def enqueue_index() -> None:
-    jobs().index()
-
-
-# --- task bodies (also called directly by `check --repair` and tests) ------------------------
-
 def process_document(document_id: int) -> str | None:
     from . import ingest
 
     return ingest.process(document_id)
+
+
+INDEX_REQUESTED = "index-requested"  # holds the time the waiting run was asked for
+INDEX_POLL = 0.5  # seconds between looks while a run waits for more documents
+
+
+def enqueue_index() -> None:
+    """Ask for an index run unless one is already asked for: that one takes this document too."""
+    state = jobs()
+    if state.huey.immediate:
+        state.index()
+    elif state.huey.put_if_empty(INDEX_REQUESTED, str(time.time())):
+        state.index.schedule(delay=INDEX_POLL)
+
+
+def index_run() -> int:
+    """The queued index task: index what is waiting, one run at a time in this process.
+
+    Each commit costs a merge of the index's small segments, so while other documents are
+    still being extracted the run waits (up to INDEX_DELAY seconds) for INDEX_MIN_PAGES
+    pages to share one commit; a single upload is indexed at once.
+    """
+    state = jobs()
+    if state.huey.immediate:
+        return index_pending()
+    if not _INDEXING.acquire(blocking=False):
+        # Another thread is indexing and may have looked before this run's documents
+        # arrived: come back later rather than hold a worker thread waiting on the lock.
+        state.index.schedule(delay=INDEX_POLL)
+        return 0
+    try:
+        asked = state.huey.get(INDEX_REQUESTED, peek=True)
+        if asked is not None and _worth_waiting(float(asked)):
+            state.index.schedule(delay=INDEX_POLL)
+            return 0
+        state.huey.get(INDEX_REQUESTED)  # from here on, a new document asks for a new run
+        return index_pending()
+    finally:
+        _INDEXING.release()
+
+
+_INDEXING = threading.Lock()
+
+
+def _worth_waiting(asked_at: float) -> bool:
+    config = current_app.config
+    if time.time() - asked_at >= config["INDEX_DELAY"]:
+        return False
+    extracting = db.session.execute(
+        select(Document.id).where(Document.status.in_((Status.RECEIVED, Status.EXTRACTING)))
+        .limit(1)
+    ).first()
+    if extracting is None:
+        return False
+    waiting = db.session.execute(
+        select(func.coalesce(func.sum(Document.page_count), 0))
+        .where(Document.status == Status.INDEXING)
+    ).scalar_one()
+    return waiting < config["INDEX_MIN_PAGES"]
 
 
 def index_pending(batch: int | None = None) -> int:
@@ -173,12 +227,31 @@ def start_consumer(app: Flask, workers: int | None = None) -> None:
     from . import extract
 
     extract.warm_up()  # start the parsers' fork server before threads exist
+    resume_indexing(app)
     state.consumer = InProcessConsumer(
         state.huey, workers=count, worker_type="thread", periodic=False,
         check_worker_health=False, initial_delay=0.05, backoff=1.2, max_delay=1.0,
         shutdown_timeout=30,
     )
     state.consumer.start()
+
+
+def resume_indexing(app: Flask) -> None:
+    """Queue an index run for documents left waiting by a process that stopped.
+
+    A stopped process may also have left the "run requested" flag set with its run
+    unfinished; clearing it lets the next extracted document ask again.
+    """
+    with app.app_context():
+        state: Jobs = app.extensions["jobs"]
+        state.huey.get(INDEX_REQUESTED)
+        waiting = db.session.execute(
+            select(Document.id).where(Document.status == Status.INDEXING).limit(1)
+        ).first()
+        db.session.remove()
+        if waiting is not None and not state.huey.immediate:
+            state.huey.put(INDEX_REQUESTED, str(time.time()))
+            state.index()
 
 
 def stop_consumer(app: Flask) -> None:

@@ -73,3 +73,52 @@ def test_index_lock_timeout_is_retried_until_the_index_is_free(tmp_path):
             _wait_for(lambda: _statuses() == ["indexed"], timeout=30)
         finally:
             jobs.stop_consumer(app)
+
+
+def _generation(app) -> int:
+    from whoosh import index
+
+    return index.open_dir(app.config["INDEX_DIR"]).latest_generation()
+
+
+def test_documents_extracted_together_share_index_commits(tmp_path):
+    # A commit per document would merge the index's segments a dozen times over.
+    app = build_app(tmp_path, QUEUE_IMMEDIATE=False, INDEX_MIN_PAGES=1000, INDEX_DELAY=60)
+    with app.app_context():
+        from inquiry_docs.web.inquiries import create_inquiry
+
+        inquiry = create_inquiry("OLD", "Oldham")
+        jobs.start_consumer(app, workers=2)
+        started = time.monotonic()
+        try:
+            for n in range(12):  # arriving while earlier ones are being read
+                ingest.receive(ingest.Incoming(io.BytesIO(samples.make_pdf([f"together {n}"])),
+                                               f"t{n}.pdf", inquiry))
+                time.sleep(0.05)
+            _wait_for(lambda: _statuses() == ["indexed"] * 12, timeout=50)
+        finally:
+            jobs.stop_consumer(app)
+        # Once nothing is left to extract the run goes ahead: no waiting out INDEX_DELAY.
+        assert time.monotonic() - started < 50
+        assert _generation(app) <= 4
+        assert sum(app.extensions["search"].indexed_page_counts().values()) == 12
+
+
+def test_a_run_requested_by_a_stopped_process_is_resumed(tmp_path):
+    app = build_app(tmp_path, QUEUE_IMMEDIATE=False)
+    with app.app_context():
+        from inquiry_docs.web.inquiries import create_inquiry
+
+        inquiry = create_inquiry("OLD", "Oldham")
+        outcome = ingest.receive(ingest.Incoming(io.BytesIO(samples.make_pdf(["left over"])),
+                                                 "left.pdf", inquiry))
+        jobs.process_document(outcome.document.id)  # extracted; its index run is queued
+        huey = app.extensions["jobs"].huey
+        huey.flush()  # ...and lost with the process that queued it
+        huey.put(jobs.INDEX_REQUESTED, str(time.time()))  # whose request flag stayed set
+        assert _statuses() == ["indexing"]
+        jobs.start_consumer(app, workers=1)
+        try:
+            _wait_for(lambda: _statuses() == ["indexed"])
+        finally:
+            jobs.stop_consumer(app)

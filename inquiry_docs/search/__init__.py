@@ -90,7 +90,8 @@ def init_app(app: Flask) -> None:
 
     app.extensions["search"] = WhooshBackend(app.config["INDEX_DIR"],
                                              lock_timeout=app.config["INDEX_LOCK_TIMEOUT"],
-                                             time_limit=app.config["SEARCH_TIME_LIMIT"])
+                                             time_limit=app.config["SEARCH_TIME_LIMIT"],
+                                             memory_mb=app.config["INDEX_MEMORY_MB"])
 
 
 def backend() -> SearchBackend:

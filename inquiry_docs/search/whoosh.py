@@ -71,8 +71,9 @@ def make_schema() -> Schema:
 
 class WhooshBackend:
     def __init__(self, directory: str, lock_timeout: float = 30.0,
-                 time_limit: float = ql.TIME_LIMIT) -> None:
+                 time_limit: float = ql.TIME_LIMIT, memory_mb: int = 256) -> None:
         self.directory = Path(directory)
+        self.memory_mb = memory_mb
         self.lock_timeout = lock_timeout
         self.time_limit = time_limit
         self._local = threading.local()
@@ -129,7 +130,9 @@ class WhooshBackend:
     @contextlib.contextmanager
     def _writer(self) -> Iterator:
         with self._write_lock():
-            writer = self._ix().writer(timeout=self.lock_timeout)
+            # Below its memory limit the writer sorts postings in memory; above it, it
+            # pickles sorted runs to disk and merges them, which costs a third more time.
+            writer = self._ix().writer(timeout=self.lock_timeout, limitmb=self.memory_mb)
             # Segment files are written by now; the crash lands before the table of contents.
             faults.around(writer, "_commit_toc", "index_commit")
             try:
