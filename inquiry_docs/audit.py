@@ -99,6 +99,15 @@ class Verdict:
     checked: int
     broken_at: int | None = None
     problem: str = ""
+    head: tuple[int, str] | None = None  # the last event's id and hash
+
+
+def parse_head(text: str) -> tuple[int, str]:
+    """An `ID:HASH` pair as `inquiry-docs audit head` prints it."""
+    number, _, digest = text.strip().partition(":")
+    if not number.isdigit() or len(digest) != 64:
+        raise ValueError("expected ID:HASH as printed by `inquiry-docs audit head`")
+    return int(number), digest.lower()
 
 
 def _events(batch: int = 1000) -> Iterator[Any]:
@@ -116,15 +125,31 @@ def _events(batch: int = 1000) -> Iterator[Any]:
         last = rows[-1].id
 
 
-def verify() -> Verdict:
-    """Walk the whole chain in bounded memory."""
+def verify(expected_head: tuple[int, str] | None = None) -> Verdict:
+    """Walk the whole chain in bounded memory.
+
+    The chain alone cannot show that its newest events were cut off; a head recorded
+    earlier outside this system (`audit head`) can: that event must still be there, unchanged.
+    """
     prev = GENESIS
     checked = 0
+    head: tuple[int, str] | None = None
+    seen_expected = expected_head is None
     for event in _events():
         if event.prev_hash != prev:
             return Verdict(False, checked, event.id, "an earlier event was removed or altered")
         if _digest(event, prev) != event.hash:
             return Verdict(False, checked, event.id, "this event was altered")
+        if expected_head is not None and event.id == expected_head[0]:
+            if event.hash != expected_head[1]:
+                return Verdict(False, checked, event.id,
+                               "this event differs from the recorded head")
+            seen_expected = True
         prev = event.hash
+        head = (event.id, event.hash)
         checked += 1
-    return Verdict(True, checked)
+    if not seen_expected:
+        return Verdict(False, checked, expected_head[0],
+                       "the recorded head event is missing: the trail was cut short",
+                       head)
+    return Verdict(True, checked, head=head)

@@ -18,15 +18,36 @@ def audit() -> None:
 
 
 @audit.command()
+@click.option("--head", "expected", metavar="ID:HASH",
+              help="A head recorded earlier with `audit head`: also prove nothing after it "
+                   "was cut off.")
 @with_appcontext
-def verify() -> None:
+def verify(expected: str | None) -> None:
     """Walk the hash chain; exit 1 at the first event that was changed or removed."""
-    verdict = trail.verify()
+    try:
+        head = trail.parse_head(expected) if expected else None
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--head") from error
+    verdict = trail.verify(head)
     if verdict.ok:
         click.echo(f"Audit trail intact: {verdict.checked} events checked.")
         return
     click.echo(f"Audit trail broken at event #{verdict.broken_at}: {verdict.problem}")
     sys.exit(1)
+
+
+@audit.command()
+@with_appcontext
+def head() -> None:
+    """Print the newest event as ID:HASH, to keep outside this system (for `verify --head`)."""
+    verdict = trail.verify()
+    if not verdict.ok:
+        click.echo(f"Audit trail broken at event #{verdict.broken_at}: {verdict.problem}")
+        sys.exit(1)
+    if verdict.head is None:
+        click.echo("The audit trail is empty.")
+        sys.exit(1)
+    click.echo(f"{verdict.head[0]}:{verdict.head[1]}")
 
 
 @audit.command()

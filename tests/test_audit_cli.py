@@ -214,3 +214,31 @@ def test_export_refuses_a_bad_date(runner, tmp_path):
     assert result.exit_code == 2
     assert "yyyy-mm-dd" in result.output
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_a_recorded_head_catches_events_cut_off_the_end(runner):
+    ids = _events(5)
+    recorded = runner.invoke(args=["audit", "head"])
+    assert recorded.exit_code == 0, recorded.output
+    head = recorded.output.strip()
+    assert head.startswith(f"{ids[-1]}:") and len(head.split(":")[1]) == 64
+    _events(2)  # the trail goes on growing after the head was written down
+    assert runner.invoke(args=["audit", "verify", "--head", head]).exit_code == 0
+
+    db.session.execute(delete(TABLE).where(TABLE.c.id >= ids[3]))  # the newest events go
+    db.session.commit()
+    assert _verify(runner).exit_code == 0  # the chain alone cannot tell
+    result = runner.invoke(args=["audit", "verify", "--head", head])
+    assert result.exit_code == 1
+    assert result.output.strip() == (f"Audit trail broken at event #{ids[-1]}: the recorded "
+                                     "head event is missing: the trail was cut short")
+
+
+def test_a_recorded_head_that_does_not_match_is_reported(runner):
+    ids = _events(3)
+    result = runner.invoke(args=["audit", "verify", "--head", f"{ids[1]}:{'0' * 64}"])
+    assert result.exit_code == 1
+    assert result.output.strip() == (f"Audit trail broken at event #{ids[1]}: this event "
+                                     "differs from the recorded head")
+    bad = runner.invoke(args=["audit", "verify", "--head", "yesterday"])
+    assert bad.exit_code == 2 and "ID:HASH" in bad.output
