@@ -54,6 +54,7 @@ GET_TABLE: dict[str, dict[str, set[int]]] = {
     "inquiries.index": SIGNED_IN,
     "documents.show": DOC_READERS,
     "documents.download": DOC_READERS,
+    "documents.similar": DOC_READERS,
     "documents.edit": deny({"secretariat": OK, "admin": OK}),
     "documents.marking": deny({"legal": OK, "admin": OK}),
     "inquiries.create": {**{r: {403} for r in ROLES if r not in ("anonymous", "admin")},

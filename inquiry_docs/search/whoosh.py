@@ -33,6 +33,8 @@ from .snippets import snippet
 MAX_HITS = 100_000
 NO_DATE = 2**63  # untranslated date column values this large mean "no date"
 EXPANDED = 50  # pages listed for a document whose "more pages" link was followed
+MORE_LIKE_TERMS = 12  # telling words a "more like this" search is built from
+MORE_LIKE_CHARS = 20_000  # of a document's text, enough to find them
 
 
 class IndexLocked(Exception):
@@ -192,19 +194,25 @@ class WhooshBackend:
 
     def _hits(self, query: str, scope: Scope, filters: Filters | None,
               document_id: int | None = None):
-        """(searcher, parsed query, notice, hits): every page matching within reach.
-
-        The access filter and the user's filters are one Whoosh filter, applied inside the
-        search; nothing is removed afterwards.
-        """
+        """(searcher, parsed query, notice, hits): every page matching within reach."""
         searcher = self._searcher()
         parsed, notice = self._parse(query, searcher)
+        allowed = [wq.Term("doc", document_id)] if document_id is not None else []
+        return searcher, parsed, notice, self._collect(searcher, parsed, scope, filters,
+                                                       allowed)
+
+    def _collect(self, searcher: Searcher, parsed: wq.Query, scope: Scope,
+                 filters: Filters | None, extra: list[wq.Query]):
+        """Every page matching `parsed` within reach, best first.
+
+        The access filter, the user's filters and `extra` are one Whoosh filter, applied
+        inside the search; nothing is removed afterwards.
+        """
         parts = [_scope_filter(scope)]
         narrowed = filters.query() if filters else None
         if narrowed is not None:
             parts.append(narrowed)
-        if document_id is not None:
-            parts.append(wq.Term("doc", document_id))
+        parts.extend(extra)
         allowed = parts[0] if len(parts) == 1 else wq.And(parts)
         # What searcher.search(filter=allowed) builds, with the clock between the two:
         # the access filter must be outermost (Whoosh's TimeLimitCollector wrapped around a
@@ -217,7 +225,7 @@ class WhooshBackend:
             raise QueryTooBroad(
                 f"The search took longer than {self.time_limit:g} seconds and was stopped.",
                 "Use more specific words, fewer * and ~ words, or an exact phrase.") from None
-        return searcher, parsed, notice, collector.results()
+        return collector.results()
 
     def _group(self, searcher: Searcher, hits, sort: str, facets: FacetCounts | None):
         """Hits grouped by document, in the order asked for, read from columns only."""
@@ -260,22 +268,52 @@ class WhooshBackend:
         searcher, parsed, notice, hits = self._hits(query, scope, filters)
         counts = FacetCounts() if facets else None
         groups, total_pages = self._group(searcher, hits, sort, counts)
+        documents = self._documents(searcher, groups[offset:offset + limit], expand,
+                                    ql.snippet_terms(parsed), snippet_text)
+        return Results(query, documents, len(groups), total_pages, notice, counts)
+
+    def more_like(self, text: str, scope: Scope, *, exclude: int, limit: int = 10,
+                  snippet_text: SnippetSource | None = None) -> Results:
+        """Other documents whose pages share this text's most telling words.
+
+        The words are the ones most frequent in `text` and rarest in the index; the access
+        filter applies as in any search, and the document the text came from is left out.
+        """
+        searcher = self._searcher()
+        if not text.strip() or not searcher.doc_count():
+            return Results("", [], 0, 0)
+        keys = searcher.key_terms_from_text("text", text[:MORE_LIKE_CHARS],
+                                            numterms=MORE_LIKE_TERMS)
+        if not keys:
+            return Results("", [], 0, 0)
+        top = max(weight for _, weight in keys)
+        parsed = wq.Or([wq.Term("text", term, boost=weight / top) for term, weight in keys])
+        hits = self._collect(searcher, parsed, scope, None,
+                             [wq.Not(wq.Term("doc", exclude))])
+        groups, total_pages = self._group(searcher, hits, "relevance", None)
+        documents = self._documents(searcher, groups[:limit], None, ql.snippet_terms(parsed),
+                                    snippet_text)
+        return Results(" ".join(term for term, _ in keys), documents, len(groups),
+                       total_pages)
+
+    def _documents(self, searcher: Searcher, groups: list[_Group], expand: int | None,
+                   terms: set[str], snippet_text: SnippetSource | None) -> list[DocumentHit]:
+        """The shown documents with their best pages and, for those pages only, snippets."""
         urn_col = searcher.reader().column_reader("urn") if groups else {}
         documents = []
-        for group in groups[offset:offset + limit]:
+        for group in groups:
             shown = EXPANDED if group.document_id == expand else 3
             documents.append(DocumentHit(
                 group.document_id, urn_col[group.first], group.score,
                 [PageHit(n, s, snippet=None) for n, s in group.pages[:shown]],  # type: ignore[arg-type]
                 len(group.pages)))
-        terms = ql.snippet_terms(parsed)
         tokenize = self.tokenizer()
         for doc in documents:
             texts = snippet_text(doc.document_id, [p.number for p in doc.pages]) \
                 if snippet_text else {}
             for page in doc.pages:
                 page.snippet = snippet(texts.get(page.number, ""), terms, tokenize)
-        return Results(query, documents, len(groups), total_pages, notice, counts)
+        return documents
 
     def matching_pages(self, query: str, scope: Scope, document_id: int) -> list[int]:
         """The page numbers of one document that match `query` within `scope`, in order."""

@@ -138,6 +138,37 @@ def _mark_pages(pages: list[Page], query: str) -> list[tuple[Page, object, int]]
     return out
 
 
+MORE_LIKE_SHOWN = 10
+
+
+@bp.route("/<int:document_id>/similar")
+@login_required
+def similar(document_id: int):
+    """More like this: other documents sharing this document's (or one page's) telling words."""
+    document = guard.document_or_404(document_id)
+    who = guard.user()
+    number = request.args.get("page", type=int)
+    rows = select(Page.text).where(Page.document_id == document.id).order_by(Page.number)
+    if number is not None:
+        rows = rows.where(Page.number == number)
+    text = "\n".join(db.session.execute(rows.limit(PAGES_PER_VIEW * 5)).scalars())
+    if number is not None and not text:
+        abort(404)
+    from .search import page_texts
+
+    results = backend().more_like(text, permissions.scope_for(who), exclude=document.id,
+                                  limit=MORE_LIKE_SHOWN, snippet_text=page_texts)
+    found = {d.id: d for d in db.session.execute(
+        select(Document).where(Document.id.in_([h.document_id for h in results.documents]))
+    ).scalars()}
+    audit.record("similar_searched", user=who, object_type="document", object_id=document.id,
+                 inquiry_id=document.inquiry_id, urn=document.urn, page=number,
+                 words=results.query, documents=results.total_documents)
+    db.session.commit()
+    return render_template("documents/similar.html", document=document, number=number,
+                           results=results, rows=found, view_of=view_of)
+
+
 @bp.route("/<int:document_id>/original")
 @login_required
 def download(document_id: int):

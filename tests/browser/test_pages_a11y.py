@@ -161,6 +161,7 @@ PAGES = [
     ("/documents/999999", 404, "Page not found"),
     ("/documents/1/edit", 200, "Edit details"),
     ("/documents/1/marking", 200, "Marking and restriction"),
+    ("/documents/1/similar?page=1", 200, "More like"),
     ("/admin/", 200, "Administration"),
     ("/admin/users", 200, "admin@example.org"),
     ("/admin/users/new", 200, "Add a user"),
