@@ -11,8 +11,9 @@
 2. Search alone: `WhooshBackend.search` for the first results page (20 documents) with
    snippets from the database (`web.search.page_texts`, as the results page uses), in a
    scope that sees everything in both inquiries.
-3. Results page: the app served by werkzeug's threaded server (as `inquiry-docs serve`
-   does) on 127.0.0.1; a signed-in member of both inquiries fetches `/?q=...` with urllib.
+3. Results page: the app served as `inquiry-docs serve` serves it (werkzeug, a fixed
+   pool of request threads) on 127.0.0.1; a signed-in member of both inquiries fetches
+   `/?q=...` with urllib.
 
 Each query runs once to warm up, then --repeat times (default 2); p50/p95/max are taken
 over every measured run. The text is English-like: about 1,000 common English words and
@@ -585,13 +586,13 @@ def measure_search(app, chosen: list[tuple[str, str]], repeat: int) -> list[Samp
 
 
 class Server:
-    """The app on werkzeug's threaded server (as `inquiry-docs serve`), on a free port."""
+    """The app on the server `inquiry-docs serve` uses, on a free port."""
 
     def __init__(self, app) -> None:
-        from werkzeug.serving import make_server
+        from inquiry_docs.web.server import make_server
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.server = make_server("127.0.0.1", 0, app)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -759,7 +760,7 @@ def render(
         f"| Search call with snippets (`WhooshBackend.search`, first {PER_PAGE} documents) "
         f"| {s50:,.1f} | {s95:,.1f} | {smax:,.1f} | < {SEARCH_TARGET_MS:.0f} "
         f"| {'PASS' if search_ok else 'FAIL'} |",
-        f"| Results page over HTTP (`GET /?q=`, signed in, werkzeug threaded) "
+        f"| Results page over HTTP (`GET /?q=`, signed in, `inquiry-docs serve`'s server) "
         f"| {p50:,.1f} | {p95:,.1f} | {pmax:,.1f} | < {PAGE_TARGET_MS:.0f} "
         f"| {'PASS' if page_ok else 'FAIL'} |",
         "",
@@ -795,8 +796,8 @@ def render(
         lines.append(f"- Stopped or refused (timed all the same): {', '.join(broad)}.")
     lines.append(
         f"- Opening a Whoosh searcher on this index takes {open_ms:,.1f} ms (median of 5); "
-        "the threaded server starts a thread per request and the backend keeps one "
-        "searcher per thread, so every results page pays it."
+        "the server's request threads each keep one open and refresh it only when the "
+        "index changes, so a results page pays it only on a thread's first request."
     )
     lines.append(
         f"- Load average (1 min) {load[0]:.1f} before and {load[1]:.1f} after the "

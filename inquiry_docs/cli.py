@@ -102,11 +102,11 @@ def create_inquiry_cmd(code: str, name: str) -> None:
 @with_appcontext
 def serve(host: str, port: int) -> None:
     """Serve the web app, with job workers running inside it."""
-    from werkzeug.serving import make_server
+    from .web.server import make_server
 
     app = current_app._get_current_object()
     jobs.start_consumer(app)
-    server = make_server(host, port, app, threaded=True)
+    server = make_server(host, port, app)
     click.echo(f"Serving on http://{host}:{port} (Ctrl-C to stop)")
     try:
         server.serve_forever()

@@ -45,6 +45,8 @@ SETTINGS: tuple[Setting, ...] = (
             "stopped and the file marked failed.", int),
     Setting("EXTRACT_MEMORY_MB", 1024, "Address-space limit, in megabytes, for the parser's child "
             "process.", int),
+    Setting("WEB_THREADS", 8, "Threads of `serve` answering web requests; each keeps its own "
+            "index searcher open.", int),
     Setting("INDEX_BATCH", 200, "Documents written to the index per commit.", int),
     Setting("INDEX_MEMORY_MB", 256, "Memory the index writer may use for a batch before it "
             "spills sorted runs to disk (more is faster).", int),

@@ -19,12 +19,12 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from inquiry_docs import auth, metadata, tokens
 from inquiry_docs.db import db
 from inquiry_docs.models import ApiToken, AuditEvent, Document, Membership, User, utcnow
 from inquiry_docs.web.inquiries import create_inquiry
+from inquiry_docs.web.server import make_server
 from tests import samples
 from tests.conftest import PASSWORD, build_app, login, make_user, upload
 
@@ -564,7 +564,7 @@ def _same_shape(documented: Any, actual: Any, where: str = "$") -> None:
 
 @pytest.fixture
 def live_url(app: Flask, world) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, app)
     thread = threading.Thread(target=server.serve_forever, name="api-live-server", daemon=True)
     thread.start()
     try:

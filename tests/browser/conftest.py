@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
+
+from inquiry_docs.web.server import make_server
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -65,7 +66,7 @@ def live_server(live_server_config: dict[str, Any]) -> Iterator[LiveServer]:
     app = create_app(live_server_config)
     with app.app_context():
         upgrade_database()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, app)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     jobs.start_consumer(app)
     thread.start()

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
+from inquiry_docs.web.server import make_server
 from tests import samples
 from tests.browser.conftest import LiveServer
 from tests.conftest import PASSWORD, make_user, totp_code
@@ -51,7 +51,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         upgrade_database()
         make_user(ADMIN, "admin")
         create_inquiry("OLD", "Oldham local inquiry")
-    http = make_server("127.0.0.1", 0, app, threaded=True)
+    http = make_server("127.0.0.1", 0, app)
     thread = threading.Thread(target=http.serve_forever, name="a11y-server", daemon=True)
     jobs.start_consumer(app)
     thread.start()
