@@ -168,3 +168,16 @@ def test_hostile_text_titles_and_filenames_show_as_text(app, admin_client, inqui
         assert "<script>alert" not in page and "<img src=x" not in page
         assert "&lt;script&gt;" in page
         assert 'href="javascript:' not in page and "onerror=alert(2)>" not in page
+
+
+def test_a_reach_with_nothing_in_it_finds_nothing_even_after_other_searches(app, corpus):
+    # The access filter's page set is remembered per searcher; an empty set must never be
+    # taken for "no filter" (Whoosh's own reading of an empty allow-set).
+    _, reader = corpus
+    empty = create_inquiry("EMP", "Nothing yet")
+    newcomer = make_user("newcomer@example.org", "reader", empty)
+    for _ in range(2):
+        assert _search(reader).total_documents == 3
+        nothing = _search(newcomer)
+        assert (nothing.total_documents, nothing.total_pages) == (0, 0)
+        assert nothing.facets.values["inquiry"] == {}

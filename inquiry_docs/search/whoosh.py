@@ -20,6 +20,7 @@ from whoosh import query as wq
 from whoosh.analysis import StandardAnalyzer, StemmingAnalyzer
 from whoosh.collectors import FilterCollector, TimeLimit, WrappingCollector
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, TEXT, Schema
+from whoosh.idsets import BitSet
 from whoosh.searching import Searcher
 
 from .. import faults
@@ -33,6 +34,7 @@ from .snippets import snippet
 MAX_HITS = 100_000
 NO_DATE = 2**63  # untranslated date column values this large mean "no date"
 EXPANDED = 50  # pages listed for a document whose "more pages" link was followed
+ALLOWED_CACHED = 64  # access-and-filter page sets kept per searcher
 MORE_LIKE_TERMS = 12  # telling words a "more like this" search is built from
 MORE_LIKE_CHARS = 20_000  # of a document's text, enough to find them
 
@@ -107,7 +109,23 @@ class WhooshBackend:
             # Not refresh(): it fails on a reader of an empty index (no segments to reuse).
             searcher.close()
         searcher = self._local.searcher = self._ix().searcher()
+        self._local.allowed = {}
         return searcher
+
+    def _allowed(self, searcher: Searcher, allow: wq.Query) -> BitSet:
+        """The pages `allow` lets through, remembered for as long as this searcher lives.
+
+        Working the access filter out means walking every page of the user's inquiries;
+        the same user (or anyone with the same reach) searches again with the same filter.
+        """
+        cache: dict[wq.Query, BitSet] = self._local.allowed
+        pages = cache.get(allow)
+        if pages is None:
+            if len(cache) >= ALLOWED_CACHED:
+                del cache[next(iter(cache))]  # the oldest
+            pages = cache[allow] = BitSet(searcher.docs_for_query(allow),
+                                          size=searcher.doc_count_all())
+        return pages
 
     # --- writing (jobs only) ------------------------------------------------------------
 
@@ -213,7 +231,11 @@ class WhooshBackend:
         if narrowed is not None:
             parts.append(narrowed)
         parts.extend(extra)
-        allowed = parts[0] if len(parts) == 1 else wq.And(parts)
+        allowed = self._allowed(searcher, parts[0] if len(parts) == 1 else wq.And(parts))
+        if not allowed:
+            # Nothing within reach. Whoosh reads an empty allow-set as "no filter at all",
+            # so the search must not run with it: it runs a query that matches nothing.
+            parsed = wq.NullQuery
         # What searcher.search(filter=allowed) builds, with the clock between the two:
         # the access filter must be outermost (Whoosh's TimeLimitCollector wrapped around a
         # FilterCollector would bypass the filter), and the clock sees every candidate page.
