@@ -45,8 +45,11 @@ def _inquiry(code: str) -> Inquiry:
 @click.option("--admin-email", default="admin@inquiry.local", show_default=True)
 @with_appcontext
 def init(admin_email: str) -> None:
-    """Create or upgrade the database and make the first admin."""
+    """Create or upgrade the database, load the IICSA recommendations, make the first admin."""
+    from .recommendations import ensure_default_set
+
     upgrade_database()
+    ensure_default_set()
     if db.session.execute(select(User).where(User.is_admin)).first():
         click.echo("Database ready; an admin already exists.")
         return

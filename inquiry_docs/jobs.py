@@ -195,14 +195,17 @@ def index_documents(ids: list[int]) -> None:
 
 
 def index_pages_of(document: Document) -> list[IndexPage]:
+    from .recommendations.links import refs_by_page
+
     rows = db.session.execute(
         select(Page.number, Page.text).where(Page.document_id == document.id)
         .order_by(Page.number)
     )
+    recs = refs_by_page(document.id)
     return [
         IndexPage(document.id, document.urn, number, text, document.title,
                   document.inquiry_id, document.doc_type, document.source, document.marking,
-                  document.document_date, document.restricted)
+                  document.document_date, document.restricted, tuple(recs.get(number, ())))
         for number, text in rows if text.strip()
     ]
 

@@ -60,7 +60,7 @@ def apply(document: Document, changes: Changes, user: User) -> dict[str, tuple]:
                  inquiry_id=document.inquiry_id, urn=document.urn,
                  changes={k: [str(b) if b is not None else None,
                               str(a) if a is not None else None] for k, (b, a) in diff.items()})
-    _commit_and_reindex(document)
+    commit_and_reindex(document)
     return diff
 
 
@@ -100,12 +100,13 @@ def set_marking(document: Document, change: Marking, user: User) -> dict[str, tu
     audit.record("marking_changed", user=user, object_type="document", object_id=document.id,
                  inquiry_id=document.inquiry_id, urn=document.urn,
                  changes={k: [b, a] for k, (b, a) in diff.items()})
-    _commit_and_reindex(document)
+    commit_and_reindex(document)
     return diff
 
 
-def _commit_and_reindex(document: Document) -> None:
-    """Commit the change, then let the indexer refresh a searchable document."""
+def commit_and_reindex(document: Document) -> None:
+    """Commit the change, then let the indexer refresh a searchable document (shared by
+    every change that the index reflects: details, markings, recommendation links)."""
     reindex = document.status == Status.INDEXED
     if reindex:
         document.status = Status.INDEXING

@@ -11,16 +11,18 @@ from dataclasses import dataclass
 from sqlalchemy import Select, false, or_, select, true
 
 from .db import db
-from .models import MARKINGS, Document, Inquiry, Membership, User
+from .models import MARKINGS, Document, Inquiry, Membership, RecommendationSet, User
 
 # What each membership role may do, beyond reading what it is cleared for.
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     "secretariat": frozenset({"read", "upload", "edit_metadata", "manage_failed"}),
     "legal": frozenset({"read", "tag", "code", "note", "mark"}),
-    "researcher": frozenset({"read", "link", "note"}),
+    # link: evidence links and suggestions; track: a recommendation's response and trail
+    "researcher": frozenset({"read", "link", "note", "track"}),
     "reader": frozenset({"read"}),
 }
-ADMIN_ONLY = frozenset({"manage_users", "manage_inquiries", "settings"})
+ADMIN_ONLY = frozenset({"manage_users", "manage_inquiries", "settings",
+                        "manage_recommendations"})
 
 
 @dataclass(frozen=True)
@@ -126,3 +128,29 @@ def get_visible_document(user: User | None, document_id: int) -> Document | None
     if document is None or not can_see(user, document):
         return None
     return document
+
+
+def visible_document_ids(user: User | None) -> Select[tuple[int]]:
+    """A SELECT of the ids of documents the user may see, for `IN (...)` filters on rows
+    that hang off documents (evidence links, trail events)."""
+    return select(visible_documents(user).subquery().c.id)
+
+
+def can_see_set(user: User | None, rset: RecommendationSet) -> bool:
+    """A set for every inquiry is open to anyone signed in; an inquiry's own set to its
+    members (and admins)."""
+    if user is None or not getattr(user, "active", False):
+        return False
+    return rset.inquiry_id is None or rset.inquiry_id in scope_for(user).grants
+
+
+def can_for_set(user: User | None, action: str, rset: RecommendationSet) -> bool:
+    """May the user do `action` on a set's recommendations (any of their inquiries for a
+    set that belongs to all)?"""
+    return can_see_set(user, rset) and can(user, action, rset.inquiry_id)
+
+
+def visible_sets(user: User | None) -> list[RecommendationSet]:
+    sets = db.session.execute(select(RecommendationSet).order_by(RecommendationSet.id)
+                              ).scalars().all()
+    return [s for s in sets if can_see_set(user, s)]

@@ -11,9 +11,10 @@ import re
 import pytest
 from sqlalchemy import select
 
-from inquiry_docs import batch_search, saved_searches
+from inquiry_docs import batch_search, recommendations, saved_searches
 from inquiry_docs.db import db
 from inquiry_docs.models import Batch, Document, Inquiry, Membership, User
+from inquiry_docs.recommendations import links
 from inquiry_docs.web.inquiries import create_inquiry
 from tests import samples
 from tests.conftest import login, make_user, upload
@@ -63,6 +64,24 @@ GET_TABLE: dict[str, dict[str, set[int]]] = {
                     "secretariat": OK, "outsider": OK, "admin": OK},
     "upload.batch": {**{r: {404} for r in ROLES if r not in ("anonymous", "admin")},
                      "admin": OK},
+    # Recommendations: a set for all inquiries is read by everyone signed in; linking is for
+    # researchers in the document's inquiry; import and edit are the admin's.
+    "recommendations.index": SIGNED_IN,
+    "recommendations.show": SIGNED_IN,
+    "recommendations.matrix": SIGNED_IN,
+    "recommendations.matrix_csv": SIGNED_IN,
+    "recommendations.rec_dossier": SIGNED_IN,
+    "recommendations.set_dossier": SIGNED_IN,
+    "recommendations.for_document": DOC_READERS,
+    "recommendations.edit_link": deny({"researcher": OK, "admin": OK}),
+    "recommendations.import_set": {**{r: {403} for r in ROLES if r not in ("anonymous",
+                                                                           "admin")},
+                                   "admin": OK},
+    "recommendations.edit_set": {**{r: {403} for r in ROLES if r not in ("anonymous",
+                                                                         "admin")},
+                                 "admin": OK},
+    "recommendations.edit": {**{r: {403} for r in ROLES if r not in ("anonymous", "admin")},
+                             "admin": OK},
 }
 # Sign-in steps answer everyone with a page or a redirect, never an error.
 AUTH_STEPS = dict.fromkeys(ROLES, OK | REDIRECT)
@@ -98,6 +117,9 @@ def world(app, admin_client, inquiry):
         clients[role] = client
     document = db.session.execute(select(Document)).scalar_one()
     reader = users["reader"]
+    rset = recommendations.ensure_default_set()
+    rec = rset.recommendations[12]
+    link = links.add(users["admin"], rec, document, links.LinkInput(1, "supports"), None)
     batch_run = batch_search.start(users["admin"], ["matrix"])
     saved = saved_searches.save(users["admin"], name="Matrix", query="matrix")
     ids = {
@@ -112,12 +134,16 @@ def world(app, admin_client, inquiry):
         "urn": document.urn,
         "number": 1,
         "rest": "anything",
+        "rec_id": rec.id,
+        "set_id": rset.id,
+        "link_id": link.id,
+        "kind": "csv",
     }
     return clients, ids, document
 
 
 def _url(rule: str, ids: dict) -> str:
-    return re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(ids[m.group(1)]), rule)
+    return re.sub(r"<(?:[^:>]+:)?(\w+)>", lambda m: str(ids[m.group(1)]), rule)
 
 
 def test_every_route_for_every_role(app, world):
@@ -153,6 +179,32 @@ def test_post_routes_refuse_the_wrong_roles_and_change_nothing(app, world):
         (f"/documents/{ids['document_id']}/marking", {"marking": "OFFICIAL"}, {"outsider"},
          {404}),
         ("/inquiries/new", {"code": "NEW", "name": "x"}, set(MEMBERS) | {"outsider"}, {403}),
+        (f"/recommendations/documents/{ids['document_id']}/links",
+         {"recommendation": ids["rec_id"], "page": "1", "stance": "context"},
+         {"reader", "legal", "secretariat"}, {403}),
+        (f"/recommendations/documents/{ids['document_id']}/links",
+         {"recommendation": ids["rec_id"], "page": "1", "stance": "context"}, {"outsider"},
+         {404}),
+        (f"/recommendations/{ids['rec_id']}/links",
+         {"urn": ids["urn"], "page": "1", "stance": "context"},
+         {"reader", "legal", "secretariat", "outsider"}, {403}),
+        (f"/recommendations/links/{ids['link_id']}/delete", {},
+         {"reader", "legal", "secretariat"}, {403}),
+        (f"/recommendations/links/{ids['link_id']}/delete", {}, {"outsider"}, {404}),
+        (f"/recommendations/{ids['rec_id']}/suggestions/reject",
+         {"document_id": ids["document_id"], "page": "1"},
+         {"reader", "legal", "secretariat", "outsider"}, {403}),
+        (f"/recommendations/{ids['rec_id']}/status", {"response": "rejected", "rag": "red"},
+         {"reader", "legal", "secretariat", "outsider"}, {403}),
+        (f"/recommendations/{ids['rec_id']}/trail",
+         {"day": "1", "month": "1", "year": "2024", "what": "x"},
+         {"reader", "legal", "secretariat", "outsider"}, {403}),
+        (f"/recommendations/{ids['rec_id']}/notes", {"note_text": "x"},
+         {"reader", "secretariat", "outsider"}, {403}),
+        (f"/recommendations/{ids['rec_id']}/keywords", {"keywords": "x"},
+         {"reader", "legal", "secretariat", "outsider"}, {403}),
+        (f"/recommendations/{ids['rec_id']}/edit", {"title": "x"}, set(MEMBERS) | {"outsider"},
+         {403}),
     ]
     for url, data, roles, statuses in checks:
         for role in roles:
@@ -163,6 +215,11 @@ def test_post_routes_refuse_the_wrong_roles_and_change_nothing(app, world):
             assert clients[role].post(url, data=data).status_code in REDIRECT
     db.session.refresh(document)
     assert (document.title, document.marking, document.status, document.attempts) == before
+    from inquiry_docs.models import EvidenceLink, Recommendation
+
+    assert db.session.execute(select(EvidenceLink.stance)).scalars().all() == ["supports"]
+    rec = db.session.get(Recommendation, ids["rec_id"])
+    assert (rec.response, rec.rag, rec.keywords) == ("not_yet_responded", "", "")
 
 
 def test_upload_to_an_inquiry_outside_the_path_of_membership_is_refused(app, world):

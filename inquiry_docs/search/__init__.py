@@ -28,6 +28,7 @@ class IndexPage:
     marking: str
     date: datetime | None
     restricted: bool = False
+    recs: tuple[str, ...] = ()  # the recommendations this page is linked to (`rec:13`)
 
 
 @dataclass
@@ -72,6 +73,9 @@ class SearchBackend(Protocol):
 
     def matching_pages(self, query: str, scope: Scope, document_id: int) -> list[int]:
         """The page numbers of one document that match, within scope."""
+
+    def page_scores(self, query: str, scope: Scope, document_id: int) -> dict[int, float]:
+        """Each matching page of one document with its score, within scope."""
 
     def all_hits(self, query: str, scope: Scope, *, filters: Filters | None = None,
                  sort: str = "relevance", limit: int = 100_000

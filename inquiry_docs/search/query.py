@@ -17,8 +17,10 @@ Syntax (the help page at /search/help says the same for users):
     source:police         words of the source, any case: source:"greater manchester police"
     date:2012             a year, a month (2012-05), a day (2012-05-03) or a range:
                           date:2010-01-01..2015-12-31, date:..2015-12-31, date:2010..
-    tag:, rec:            accepted; tags and recommendation links are not indexed yet,
-                          so they match nothing until those features arrive
+    rec:13                pages linked to a recommendation (rec:<set code>-<number> for
+                          sets other than the IICSA final report's)
+    tag:                  accepted; tags are not indexed yet, so it matches nothing until
+                          that feature arrives
 
 Malformed input never raises: the words are searched for instead, with a notice. Queries
 that would be too costly raise QueryTooBroad (message + advice) before anything runs:
@@ -63,7 +65,7 @@ DOC_TYPES = {
 
 FIELDS = ("urn", "title", "type", "source", "tag", "rec", "date")
 EXPANDABLE = (None, "urn", "title", "source")  # fields where * and ~ make sense
-NOT_YET = {"tag": "tags", "rec": "recommendation links"}
+NOT_YET = {"tag": "tags"}
 EXACT_MARK = "\x1f"  # snippet terms from the exact field carry this in front
 
 
@@ -474,6 +476,8 @@ class _Compiler:
             self.notice(f"{node.field}: matches nothing yet: {NOT_YET[node.field]} are not "
                         "searchable until that feature arrives.")
             return wq.Term(node.field, node.text.lower())
+        if node.field == "rec":
+            return wq.Term("rec", node.text.strip().lower())
         if node.field == "type":
             return self.doc_type(node)
         if node.field == "urn":

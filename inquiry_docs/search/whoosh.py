@@ -65,7 +65,7 @@ def make_schema() -> Schema:
         source=TEXT(analyzer=words, phrase=True),  # source:police matches any word of it
         src=ID(sortable=True),  # the whole source, for the source filter and its counts
         tag=KEYWORD(lowercase=True, commas=True),  # empty until tagging arrives
-        rec=KEYWORD(lowercase=True, commas=True),  # empty until recommendation links arrive
+        rec=KEYWORD(lowercase=True, commas=True),  # recommendations the page is linked to
         marking=ID(),
         restricted=ID(),  # "yes" under a restriction order, else "no"
         date=DATETIME(sortable=True),
@@ -176,6 +176,7 @@ class WhooshBackend:
                     src=normalise_source(page.source),
                     marking=page.marking, restricted="yes" if page.restricted else "no",
                     date=page.date, year=page.date.year if page.date else None,
+                    **({"rec": ",".join(page.recs)} if page.recs else {}),
                 )
 
     def delete_documents(self, document_ids: list[int]) -> None:
@@ -344,6 +345,14 @@ class WhooshBackend:
             return []
         page_col = searcher.reader().column_reader("page")
         return sorted({page_col[docnum] for docnum, _ in hits.items()})
+
+    def page_scores(self, query: str, scope: Scope, document_id: int) -> dict[int, float]:
+        """Each matching page of one document with its score, within `scope`."""
+        searcher, _, _, hits = self._hits(query, scope, None, document_id)
+        if not hits.scored_length():
+            return {}
+        page_col = searcher.reader().column_reader("page")
+        return {page_col[docnum]: score for docnum, score in hits.items()}
 
     def all_hits(self, query: str, scope: Scope, *, filters: Filters | None = None,
                  sort: str = "relevance", limit: int = MAX_HITS

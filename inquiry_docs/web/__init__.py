@@ -17,9 +17,21 @@ MESSAGES = {
 
 
 def register(app: Flask) -> None:
-    from . import account, admin, api, auth, documents, inquiries, lists, search, upload
+    from . import (
+        account,
+        admin,
+        api,
+        auth,
+        documents,
+        inquiries,
+        lists,
+        recommendations,
+        search,
+        upload,
+    )
 
-    for module in (auth, account, inquiries, documents, upload, search, lists, admin, api):
+    for module in (auth, account, inquiries, documents, upload, search, lists, recommendations,
+                   admin, api):
         app.register_blueprint(module.bp)
 
     @app.errorhandler(HTTPException)

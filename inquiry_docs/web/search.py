@@ -7,7 +7,7 @@ from flask import Blueprint, Response, render_template, request, stream_with_con
 from flask_login import login_required
 from sqlalchemy import select
 
-from .. import audit, export, permissions
+from .. import audit, export, permissions, recommendations
 from ..db import db
 from ..models import DOC_TYPES, Document, Page
 from ..search import backend
@@ -41,6 +41,16 @@ def run_search(user, query: str, inquiry_id: int | None = None, offset: int = 0,
     return results, rows
 
 
+def _rec_label(value: object) -> str:
+    """`13` as "13. Mandatory reporting of child sexual abuse" (with the set's code for
+    other sets); an unknown value as itself."""
+    rec = recommendations.by_ref(str(value))
+    if rec is None:
+        return str(value)
+    prefix = "" if rec.set.code == recommendations.DEFAULT_SET else f"{rec.set.code} "
+    return prefix + recommendations.label(rec)
+
+
 def _facet_panel(results, filters: Filters, inquiries) -> list[dict]:
     """Each facet with its values, labels, counts and whether it is chosen.
 
@@ -54,7 +64,7 @@ def _facet_panel(results, filters: Filters, inquiries) -> list[dict]:
         ("type", "Document type", lambda v: DOC_TYPES.get(v, v)),
         ("source", "Source", str),
         ("tag", "Tag", str),
-        ("rec", "Linked recommendation", str),
+        ("rec", "Linked recommendation", _rec_label),
     ]
     panel = []
     for name, legend, label in specs:

@@ -103,9 +103,30 @@ def signed_in(browser: Any, server: LiveServer, tmp_path_factory) -> dict[str, A
         expect(page.locator("#batch-progress").get_by_role("status")).to_contain_text(
             "Finished: 2 of 2", timeout=30_000
         )
+        _link_evidence(server)
         return context.storage_state()
     finally:
         context.close()
+
+
+def _link_evidence(server: LiveServer) -> None:
+    """Recommendation 13 gets a linked passage, a trail event and a note to show."""
+    from datetime import datetime
+
+    from inquiry_docs.db import db
+    from inquiry_docs.models import Document, User
+    from inquiry_docs.recommendations import ensure_default_set, links, tracking
+
+    with server.app.app_context():
+        rec = ensure_default_set().recommendations[12]
+        admin = db.session.execute(db.select(User)).scalar_one()
+        document = db.session.get(Document, 1)
+        data = links.LinkInput(2, "supports", "Head teacher <unaware>", "mandatory reporting")
+        _, position = links.validate(document, data)
+        links.add(admin, rec, document, data, position)
+        tracking.add_event(admin, rec, datetime(2023, 5, 22), "Response published", document)
+        tracking.add_note(admin, rec, "Follow up with the Home Office")
+        db.session.remove()
 
 
 def watch_console(page: Any, errors: list[str]) -> None:
@@ -172,6 +193,15 @@ PAGES = [
     ("/auth/two-factor", 200, "Two-factor"),
     ("/auth/change-password", 200, "Change your password"),
     ("/account/tokens", 200, "API tokens"),
+    ("/recommendations/", 200, "Mandatory reporting of child sexual abuse"),
+    ("/recommendations/13", 200, "Linked evidence (1)"),
+    ("/recommendations/documents/1", 200, "Likely recommendations"),
+    ("/recommendations/links/1/edit", 200, "Edit the link to OLD000001"),
+    ("/recommendations/sets/1/matrix", 200, "Coverage matrix"),
+    ("/recommendations/sets/1/matrix?by=type", 200, "Witness statement"),
+    ("/recommendations/sets/import", 200, "Import recommendations"),
+    ("/recommendations/sets/1/edit", 200, "Edit the set"),
+    ("/recommendations/13/edit", 200, "Edit recommendation 13"),
 ]
 
 
@@ -252,3 +282,26 @@ def test_too_large_upload_page_is_accessible(admin_page, console_errors, axe_che
     expect(admin_page.get_by_role("heading", level=1)).to_have_text("The file is too large")
     expect(admin_page.locator("main")).to_contain_text(f"larger than the {MAX_UPLOAD_MB} MB")
     check_page(admin_page, console_errors, axe_check, 413)
+
+
+def test_recommendation_link_errors_are_accessible(admin_page, console_errors, axe_check):
+    admin_page.goto("/recommendations/13")
+    with admin_page.expect_response(lambda r: r.request.method == "POST") as posted:
+        admin_page.get_by_role("button", name="Link evidence").click()
+    assert posted.value.status == 400
+    error_summary(admin_page, "Enter the URN of a document you can see, like OLD000123")
+    check_page(admin_page, console_errors, axe_check, 400)
+
+
+def test_document_link_form_errors_are_accessible(admin_page, console_errors, axe_check):
+    admin_page.goto("/recommendations/documents/1")
+    admin_page.get_by_label("Recommendation").select_option(
+        label="13. Mandatory reporting of child sexual abuse")
+    admin_page.get_by_label("Page").fill("2")
+    admin_page.get_by_label("Quoted passage (optional)").fill("not on the page at all")
+    with admin_page.expect_response(lambda r: r.request.method == "POST") as posted:
+        admin_page.get_by_role("button", name="Link to recommendation").click()
+    assert posted.value.status == 400
+    error_summary(admin_page, "Choose whether the evidence supports, challenges, gives "
+                              "context or shows implementation")
+    check_page(admin_page, console_errors, axe_check, 400)
