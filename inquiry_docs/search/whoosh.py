@@ -110,7 +110,22 @@ class WhooshBackend:
             searcher.close()
         searcher = self._local.searcher = self._ix().searcher()
         self._local.allowed = {}
+        self._local.columns = {}
         return searcher
+
+    def _column(self, name: str, translate: bool = True) -> list:
+        """One column of this thread's searcher as a list, read once per searcher.
+
+        Reading a column value through Whoosh's multi-segment reader costs a segment lookup
+        per hit; grouping and counting every hit of a broad search does tens of thousands.
+        """
+        cache: dict[tuple[str, bool], list] = self._local.columns
+        values = cache.get((name, translate))
+        if values is None:
+            reader = self._local.searcher.reader()
+            values = cache[(name, translate)] = list(reader.column_reader(name,
+                                                                          translate=translate))
+        return values
 
     def _allowed(self, searcher: Searcher, allow: wq.Query) -> BitSet:
         """The pages `allow` lets through, remembered for as long as this searcher lives.
@@ -255,8 +270,8 @@ class WhooshBackend:
         if not hits.scored_length():  # also: an empty index has no columns to read
             return [], 0
         reader = searcher.reader()
-        doc_col = reader.column_reader("doc")
-        page_col = reader.column_reader("page")
+        doc_col = self._column("doc")
+        page_col = self._column("page")
         grouped: dict[int, _Group] = {}
         for docnum, score in hits.items():  # best score first
             document_id = doc_col[docnum]
@@ -268,12 +283,12 @@ class WhooshBackend:
         groups = list(grouped.values())
         total_pages = sum(len(g.pages) for g in groups)
         if facets is not None:
-            _count(reader, groups, facets)
+            _count(reader, self._column, groups, facets)
         if sort == "urn":
-            urn_col = reader.column_reader("urn")
+            urn_col = self._column("urn")
             groups.sort(key=lambda g: urn_col[g.first])
         elif sort in ("date_asc", "date_desc"):
-            date_col = reader.column_reader("date", translate=False)  # a missing date: 2**64-1
+            date_col = self._column("date", translate=False)  # a missing date: 2**64-1
             dated = [g for g in groups if date_col[g.first] < NO_DATE]
             dated.sort(key=lambda g: date_col[g.first], reverse=sort == "date_desc")
             groups = dated + [g for g in groups if date_col[g.first] >= NO_DATE]
@@ -322,7 +337,7 @@ class WhooshBackend:
     def _documents(self, searcher: Searcher, groups: list[_Group], expand: int | None,
                    terms: set[str], snippet_text: SnippetSource | None) -> list[DocumentHit]:
         """The shown documents with their best pages and, for those pages only, snippets."""
-        urn_col = searcher.reader().column_reader("urn") if groups else {}
+        urn_col = self._column("urn") if groups else {}
         documents = []
         for group in groups:
             shown = EXPANDED if group.document_id == expand else 3
@@ -340,18 +355,18 @@ class WhooshBackend:
 
     def matching_pages(self, query: str, scope: Scope, document_id: int) -> list[int]:
         """The page numbers of one document that match `query` within `scope`, in order."""
-        searcher, _, _, hits = self._hits(query, scope, None, document_id)
+        _, _, _, hits = self._hits(query, scope, None, document_id)
         if not hits.scored_length():
             return []
-        page_col = searcher.reader().column_reader("page")
+        page_col = self._column("page")
         return sorted({page_col[docnum] for docnum, _ in hits.items()})
 
     def page_scores(self, query: str, scope: Scope, document_id: int) -> dict[int, float]:
         """Each matching page of one document with its score, within `scope`."""
-        searcher, _, _, hits = self._hits(query, scope, None, document_id)
+        _, _, _, hits = self._hits(query, scope, None, document_id)
         if not hits.scored_length():
             return {}
-        page_col = searcher.reader().column_reader("page")
+        page_col = self._column("page")
         return {page_col[docnum]: score for docnum, score in hits.items()}
 
     def all_hits(self, query: str, scope: Scope, *, filters: Filters | None = None,
@@ -361,7 +376,7 @@ class WhooshBackend:
         documents in the order asked for, each document's pages best first."""
         searcher, parsed, _, hits = self._hits(query, scope, filters)
         groups, _ = self._group(searcher, hits, sort, None)
-        urn_col = searcher.reader().column_reader("urn") if groups else {}
+        urn_col = self._column("urn") if groups else {}
 
         rows: list[tuple[int, str, int, float]] = []
         for group in groups:
@@ -396,11 +411,11 @@ class _Group:
     docnums: list[int] = field(default_factory=list)
 
 
-def _count(reader, groups: list[_Group], facets: FacetCounts) -> None:
+def _count(reader, column, groups: list[_Group], facets: FacetCounts) -> None:
     """Documents per facet value: one column read per document and facet (document-level
     values are the same on every page); tags and links from their postings."""
-    columns = {name: reader.column_reader(column)
-               for name, column in (("inquiry", "inquiry"), ("type", "type"),
+    columns = {name: column(field)
+               for name, field in (("inquiry", "inquiry"), ("type", "type"),
                                     ("source", "src"), ("year", "year"))}
     for group in groups:
         for name in ("inquiry", "type", "source"):
@@ -412,7 +427,7 @@ def _count(reader, groups: list[_Group], facets: FacetCounts) -> None:
             facets.undated += 1
         else:
             facets.add("year", year)
-    doc_col = reader.column_reader("doc")
+    doc_col = column("doc")
     matched: set[int] | None = None
     for name in ("tag", "rec"):
         for term in reader.lexicon(name):
