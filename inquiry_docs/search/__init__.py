@@ -28,6 +28,12 @@ class IndexPage:
     marking: str
     date: datetime | None
     restricted: bool = False
+    tags: tuple[int, ...] = ()  # tag ids: a rename needs no re-index
+    relevance: str = "not_reviewed"
+    privilege: str = "none"
+    review: str = "to_do"
+    reviewer: int | None = None
+    redaction: bool = False
 
 
 @dataclass

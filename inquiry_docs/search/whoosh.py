@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from whoosh import columns as wcolumns
 from whoosh import index
 from whoosh import query as wq
 from whoosh.analysis import StandardAnalyzer, StemmingAnalyzer
@@ -26,7 +27,14 @@ from .. import faults
 from ..permissions import Scope
 from . import DocumentHit, IndexPage, PageHit, Results, SnippetSource
 from . import query as ql
-from .facets import YEAR_MAX, YEAR_MIN, FacetCounts, Filters, normalise_source
+from .facets import (
+    POSTING_FACETS,
+    YEAR_MAX,
+    YEAR_MIN,
+    FacetCounts,
+    Filters,
+    normalise_source,
+)
 from .query import QueryTooBroad
 from .snippets import snippet
 
@@ -60,10 +68,16 @@ def make_schema() -> Schema:
         type=ID(sortable=True),
         source=TEXT(analyzer=words, phrase=True),  # source:police matches any word of it
         src=ID(sortable=True),  # the whole source, for the source filter and its counts
-        tag=KEYWORD(lowercase=True, commas=True),  # empty until tagging arrives
+        tag=KEYWORD(lowercase=True, commas=True),  # tag ids
         rec=KEYWORD(lowercase=True, commas=True),  # empty until recommendation links arrive
         marking=ID(),
         restricted=ID(),  # "yes" under a restriction order, else "no"
+        # Review coding, for filters only (document-level, the same on every page).
+        relevance=ID(),
+        privilege=ID(),
+        review=ID(),
+        reviewer=ID(),  # the assigned reviewer's user id, or "none"
+        redaction=ID(),  # "yes" when pages need redacting
         date=DATETIME(sortable=True),
         year=NUMERIC(int, sortable=True),  # the year of `date`, for the year filter and counts
     )
@@ -153,6 +167,10 @@ class WhooshBackend:
                     src=normalise_source(page.source),
                     marking=page.marking, restricted="yes" if page.restricted else "no",
                     date=page.date, year=page.date.year if page.date else None,
+                    tag=",".join(str(t) for t in page.tags), relevance=page.relevance,
+                    privilege=page.privilege, review=page.review,
+                    reviewer=str(page.reviewer) if page.reviewer else "none",
+                    redaction="yes" if page.redaction else "no",
                 )
 
     def delete_documents(self, document_ids: list[int]) -> None:
@@ -221,8 +239,8 @@ class WhooshBackend:
         if not hits.scored_length():  # also: an empty index has no columns to read
             return [], 0
         reader = searcher.reader()
-        doc_col = reader.column_reader("doc")
-        page_col = reader.column_reader("page")
+        doc_col = _column(reader, "doc")
+        page_col = _column(reader, "page")
         grouped: dict[int, _Group] = {}
         for docnum, score in hits.items():  # best score first
             document_id = doc_col[docnum]
@@ -235,11 +253,15 @@ class WhooshBackend:
         total_pages = sum(len(g.pages) for g in groups)
         if facets is not None:
             _count(reader, groups, facets)
-        if sort == "urn":
-            urn_col = reader.column_reader("urn")
+        if sort == "relevance":
+            # Equal scores in document order, so the order stays put when a document is
+            # re-indexed after coding (previous/next through results relies on it).
+            groups.sort(key=lambda g: (-g.score, g.document_id))
+        elif sort == "urn":
+            urn_col = _column(reader, "urn")
             groups.sort(key=lambda g: urn_col[g.first])
         elif sort in ("date_asc", "date_desc"):
-            date_col = reader.column_reader("date", translate=False)  # a missing date: 2**64-1
+            date_col = _column(reader, "date", translate=False)  # a missing date: 2**64-1
             dated = [g for g in groups if date_col[g.first] < NO_DATE]
             dated.sort(key=lambda g: date_col[g.first], reverse=sort == "date_desc")
             groups = dated + [g for g in groups if date_col[g.first] >= NO_DATE]
@@ -257,7 +279,7 @@ class WhooshBackend:
         searcher, parsed, notice, hits = self._hits(query, scope, filters)
         counts = FacetCounts() if facets else None
         groups, total_pages = self._group(searcher, hits, sort, counts)
-        urn_col = searcher.reader().column_reader("urn") if groups else {}
+        urn_col = _column(searcher.reader(), "urn") if groups else {}
         documents = []
         for group in groups[offset:offset + limit]:
             shown = EXPANDED if group.document_id == expand else 3
@@ -279,7 +301,7 @@ class WhooshBackend:
         searcher, _, _, hits = self._hits(query, scope, None, document_id)
         if not hits.scored_length():
             return []
-        page_col = searcher.reader().column_reader("page")
+        page_col = _column(searcher.reader(), "page")
         return sorted({page_col[docnum] for docnum, _ in hits.items()})
 
     def all_hits(self, query: str, scope: Scope, *, filters: Filters | None = None,
@@ -289,7 +311,7 @@ class WhooshBackend:
         documents in the order asked for, each document's pages best first."""
         searcher, parsed, _, hits = self._hits(query, scope, filters)
         groups, _ = self._group(searcher, hits, sort, None)
-        urn_col = searcher.reader().column_reader("urn") if groups else {}
+        urn_col = _column(searcher.reader(), "urn") if groups else {}
 
         rows: list[tuple[int, str, int, float]] = []
         for group in groups:
@@ -327,7 +349,7 @@ class _Group:
 def _count(reader, groups: list[_Group], facets: FacetCounts) -> None:
     """Documents per facet value: one column read per document and facet (document-level
     values are the same on every page); tags and links from their postings."""
-    columns = {name: reader.column_reader(column)
+    columns = {name: _column(reader, column)
                for name, column in (("inquiry", "inquiry"), ("type", "type"),
                                     ("source", "src"), ("year", "year"))}
     for group in groups:
@@ -340,9 +362,9 @@ def _count(reader, groups: list[_Group], facets: FacetCounts) -> None:
             facets.undated += 1
         else:
             facets.add("year", year)
-    doc_col = reader.column_reader("doc")
+    doc_col = _column(reader, "doc")
     matched: set[int] | None = None
-    for name in ("tag", "rec"):
+    for name in POSTING_FACETS:
         for term in reader.lexicon(name):
             if matched is None:  # every page of every matching document, filtered already
                 matched = {docnum for g in groups for docnum in g.docnums}
@@ -374,6 +396,21 @@ class _Deadline(WrappingCollector):
             if time.monotonic() > deadline:
                 raise TimeLimit
             yield sub_docnum
+
+
+def _column(reader, fieldname: str, translate: bool = True):
+    """reader.column_reader, also when some segments have no values for the column.
+
+    Whoosh's MultiReader leaves such segments out of its multi-column reader, which then
+    misplaces every later document (an IndexError, or another document's value); each
+    segment's own reader answers the column's default value instead.
+    """
+    readers = getattr(reader, "readers", None)
+    if readers is None or all(r.has_column(fieldname) for r in readers):
+        return reader.column_reader(fieldname, translate=translate)
+    return wcolumns.MultiColumnReader(
+        [r.column_reader(fieldname, translate=translate) for r in readers],
+        list(reader.doc_offsets))
 
 
 def _scope_filter(scope: Scope) -> wq.Query:
