@@ -38,6 +38,7 @@ class Jobs:
     consumer: Consumer | None = None
     thread: threading.Thread | None = None
     batch_search: Any = None
+    bundle: Any = None
 
 
 def make_huey(url: str, *, immediate: bool = False) -> Huey:
@@ -73,7 +74,12 @@ def init_app(app: Flask) -> None:
 
     batch_search = huey.task(retries=3, retry_delay=RETRY_DELAY, name="run_batch_search")(
         in_app(_retry_on((OperationalError,))(run_batch_search)))
-    app.extensions["jobs"] = Jobs(huey, process, index, batch_search=batch_search)
+    from .review.bundles import build_bundle
+
+    bundle = huey.task(retries=3, retry_delay=RETRY_DELAY, name="build_bundle")(
+        in_app(_retry_on((OperationalError,))(build_bundle)))
+    app.extensions["jobs"] = Jobs(huey, process, index, batch_search=batch_search,
+                                  bundle=bundle)
 
 
 def _retry_on(kinds: tuple[type[BaseException], ...]):
@@ -196,7 +202,9 @@ def index_documents(ids: list[int]) -> None:
 
 def index_pages_of(document: Document) -> list[IndexPage]:
     from .recommendations.links import refs_by_page
+    from .review.coding import index_fields
 
+    review = index_fields(document.id)
     rows = db.session.execute(
         select(Page.number, Page.text).where(Page.document_id == document.id)
         .order_by(Page.number)
@@ -205,7 +213,8 @@ def index_pages_of(document: Document) -> list[IndexPage]:
     return [
         IndexPage(document.id, document.urn, number, text, document.title,
                   document.inquiry_id, document.doc_type, document.source, document.marking,
-                  document.document_date, document.restricted, tuple(recs.get(number, ())))
+                  document.document_date, document.restricted, tuple(recs.get(number, ())),
+                  **review)
         for number, text in rows if text.strip()
     ]
 

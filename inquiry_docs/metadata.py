@@ -85,6 +85,14 @@ def validate_marking(change: Marking) -> dict[str, str]:
 
 def set_marking(document: Document, change: Marking, user: User) -> dict[str, tuple]:
     """Change the marking or restriction order; the index is refreshed so search agrees."""
+    diff = change_marking(document, change, user)
+    if diff:
+        commit_and_reindex(document)
+    return diff
+
+
+def change_marking(document: Document, change: Marking, user: User) -> dict[str, tuple]:
+    """Apply and audit a marking change in the current transaction; the caller commits."""
     if not change.restricted:
         change.restriction_ref, change.restriction_reason = "", ""
     diff = {}
@@ -100,16 +108,20 @@ def set_marking(document: Document, change: Marking, user: User) -> dict[str, tu
     audit.record("marking_changed", user=user, object_type="document", object_id=document.id,
                  inquiry_id=document.inquiry_id, urn=document.urn,
                  changes={k: [b, a] for k, (b, a) in diff.items()})
-    commit_and_reindex(document)
     return diff
 
 
-def commit_and_reindex(document: Document) -> None:
-    """Commit the change, then let the indexer refresh a searchable document (shared by
-    every change that the index reflects: details, markings, recommendation links)."""
-    reindex = document.status == Status.INDEXED
-    if reindex:
-        document.status = Status.INDEXING
+def commit_and_reindex(*documents: Document) -> None:
+    """Commit the change, then let the indexer refresh the searchable documents.
+
+    Every document change (details, marking, tags, coding) ends here, so search agrees
+    with the database once the single index writer has run.
+    """
+    reindex = False
+    for document in documents:
+        if document.status == Status.INDEXED:
+            document.status = Status.INDEXING
+            reindex = True
     db.session.commit()
     if reindex:
         from . import jobs

@@ -14,9 +14,11 @@ from .db import db
 from .models import MARKINGS, Document, Inquiry, Membership, RecommendationSet, User
 
 # What each membership role may do, beyond reading what it is cleared for.
+# tag: create, rename, merge and apply tags; code: the coding form; assign: give documents
+# to a reviewer; export: coding CSV and disclosure bundles; note: notes on pages.
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     "secretariat": frozenset({"read", "upload", "edit_metadata", "manage_failed"}),
-    "legal": frozenset({"read", "tag", "code", "note", "mark"}),
+    "legal": frozenset({"read", "tag", "code", "note", "mark", "assign", "export"}),
     # link: evidence links and suggestions; track: a recommendation's response and trail
     "researcher": frozenset({"read", "link", "note", "track"}),
     "reader": frozenset({"read"}),

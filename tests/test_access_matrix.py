@@ -13,8 +13,9 @@ from sqlalchemy import select
 
 from inquiry_docs import batch_search, recommendations, saved_searches
 from inquiry_docs.db import db
-from inquiry_docs.models import Batch, Document, Inquiry, Membership, User
+from inquiry_docs.models import Batch, Coding, Document, DocumentTag, Inquiry, Membership, User
 from inquiry_docs.recommendations import links
+from inquiry_docs.review import bundles, notes, tags
 from inquiry_docs.web.inquiries import create_inquiry
 from tests import samples
 from tests.conftest import login, make_user, upload
@@ -82,10 +83,28 @@ GET_TABLE: dict[str, dict[str, set[int]]] = {
                                  "admin": OK},
     "recommendations.edit": {**{r: {403} for r in ROLES if r not in ("anonymous", "admin")},
                              "admin": OK},
+    "review.tags_page": SIGNED_IN,
+    "review.tag_edit": deny({"legal": OK, "admin": OK}),
+    "review.tag_merge": deny({"legal": OK, "admin": OK}),
+    "review.coding_form": deny({"legal": OK, "admin": OK}),
+    "review.history_page": DOC_READERS,
+    # Only the author edits a note (the researcher wrote the one in `world`).
+    "review.note_edit": deny({"researcher": OK, "admin": {403}}),
+    "review.notes_page": SIGNED_IN,
+    "review.queue_page": SIGNED_IN,
+    "review.bulk": {**{r: {403} for r in ROLES if r != "anonymous"}, "legal": OK,
+                    "admin": OK},
+    "review.export_csv": {**{r: {403} for r in ROLES if r != "anonymous"}, "legal": OK,
+                          "admin": OK},
+    # A disclosure bundle is its requester's alone (the admin's in `world`).
+    "review.bundle_show": {**{r: {404} for r in ROLES if r not in ("anonymous", "admin")},
+                           "admin": OK},
+    "review.bundle_download": {**{r: {404} for r in ROLES
+                                  if r not in ("anonymous", "admin")}, "admin": OK},
 }
 # Sign-in steps answer everyone with a page or a redirect, never an error.
 AUTH_STEPS = dict.fromkeys(ROLES, OK | REDIRECT)
-POST_ONLY = {"auth.logout", "documents.retry"}
+POST_ONLY = {"auth.logout", "documents.retry", "review.document_tags", "review.note_add"}
 
 
 def expected(endpoint: str, role: str) -> set[int]:
@@ -122,6 +141,9 @@ def world(app, admin_client, inquiry):
     link = links.add(users["admin"], rec, document, links.LinkInput(1, "supports"), None)
     batch_run = batch_search.start(users["admin"], ["matrix"])
     saved = saved_searches.save(users["admin"], name="Matrix", query="matrix")
+    tag = tags.create(users["admin"], document.inquiry_id, "Matrix")
+    note = notes.add(users["researcher"], document, 1, "A note")
+    bundle, _ = bundles.start(users["admin"], [document], "Matrix bundle")
     ids = {
         "search_id": batch_run.id,
         "saved_id": saved.id,
@@ -138,8 +160,14 @@ def world(app, admin_client, inquiry):
         "set_id": rset.id,
         "link_id": link.id,
         "kind": "csv",
+        "tag_id": tag.id,
+        "note_id": note.id,
+        "bundle_id": bundle.id,
     }
     return clients, ids, document
+
+
+CODING = {"relevance": "relevant", "privilege": "none", "review_status": "done"}
 
 
 def _url(rule: str, ids: dict) -> str:
@@ -205,6 +233,28 @@ def test_post_routes_refuse_the_wrong_roles_and_change_nothing(app, world):
          {"reader", "legal", "secretariat", "outsider"}, {403}),
         (f"/recommendations/{ids['rec_id']}/edit", {"title": "x"}, set(MEMBERS) | {"outsider"},
          {403}),
+        (f"/review/documents/{ids['document_id']}/coding", CODING,
+         {"reader", "researcher", "secretariat"}, {403}),
+        (f"/review/documents/{ids['document_id']}/coding", CODING, {"outsider"}, {404}),
+        (f"/review/documents/{ids['document_id']}/tags", {"tag": ids["tag_id"]},
+         {"reader", "researcher", "secretariat"}, {403}),
+        (f"/review/documents/{ids['document_id']}/tags", {"tag": ids["tag_id"]},
+         {"outsider"}, {404}),
+        (f"/review/documents/{ids['document_id']}/notes", {"page": "1", "body": "x"},
+         {"reader", "secretariat"}, {403}),
+        (f"/review/documents/{ids['document_id']}/notes", {"page": "1", "body": "x"},
+         {"outsider"}, {404}),
+        (f"/review/notes/{ids['note_id']}/edit", {"body": "changed"},
+         {"reader", "legal", "secretariat"}, {403}),
+        (f"/review/tags/{ids['tag_id']}/edit", {"name": "x", "colour": "red"},
+         {"reader", "researcher", "secretariat"}, {403}),
+        (f"/review/tags/{ids['tag_id']}/merge", {"into": ids["tag_id"]},
+         {"reader", "researcher", "secretariat"}, {403}),
+        ("/review/tags", {"inquiry": str(document.inquiry_id), "name": "x", "colour": "red"},
+         {"reader", "researcher", "secretariat", "outsider"}, {403}),
+        ("/review/bulk", {"doc": ids["document_id"], "action": "tag_add",
+                          "apply_tag": ids["tag_id"]},
+         {"reader", "researcher", "secretariat", "outsider"}, {403}),
     ]
     for url, data, roles, statuses in checks:
         for role in roles:
@@ -220,6 +270,10 @@ def test_post_routes_refuse_the_wrong_roles_and_change_nothing(app, world):
     assert db.session.execute(select(EvidenceLink.stance)).scalars().all() == ["supports"]
     rec = db.session.get(Recommendation, ids["rec_id"])
     assert (rec.response, rec.rag, rec.keywords) == ("not_yet_responded", "", "")
+    assert db.session.execute(select(Coding)).first() is None
+    assert db.session.execute(select(DocumentTag)).first() is None
+    assert db.session.get(notes.Note, ids["note_id"]).body == "A note"
+    assert [t.name for t in tags.for_inquiries([document.inquiry_id])] == ["Matrix"]
 
 
 def test_upload_to_an_inquiry_outside_the_path_of_membership_is_refused(app, world):

@@ -181,3 +181,18 @@ def test_a_reach_with_nothing_in_it_finds_nothing_even_after_other_searches(app,
         nothing = _search(newcomer)
         assert (nothing.total_documents, nothing.total_pages) == (0, 0)
         assert nothing.facets.values["inquiry"] == {}
+
+
+def test_undated_and_dated_documents_in_separate_segments_sort_and_count(app, admin_client,
+                                                                          inquiry):
+    # Each upload is its own index commit: segments of only undated text files have no
+    # year or date column, which must not shift the other segments' values.
+    upload(admin_client, inquiry, [(b"Merlin note one.\n", "one.txt")])
+    dated = _add(admin_client, inquiry, "d.pdf", ["Merlin dated report"],
+                 date=datetime(2011, 5, 1))
+    upload(admin_client, inquiry, [(b"Merlin note two.\n", "two.txt")])
+    page = admin_client.get("/", query_string={"q": "merlin", "sort": "date_desc"})
+    assert page.status_code == 200
+    text = page.data.decode()
+    assert "3 documents" in text and text.index(dated.urn) < text.index("OLD000001")
+    assert "2011</a> (1" in text and "Not dated (2" in text

@@ -29,6 +29,12 @@ class IndexPage:
     date: datetime | None
     restricted: bool = False
     recs: tuple[str, ...] = ()  # the recommendations this page is linked to (`rec:13`)
+    tags: tuple[int, ...] = ()  # tag ids: a rename needs no re-index
+    relevance: str = "not_reviewed"
+    privilege: str = "none"
+    review: str = "to_do"
+    reviewer: int | None = None
+    redaction: bool = False
 
 
 @dataclass

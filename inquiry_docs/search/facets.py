@@ -21,7 +21,14 @@ SORTS = {
     "date_asc": "Date (oldest first)",
     "urn": "URN",
 }
-FACET_NAMES = ("inquiry", "type", "source", "year", "tag", "rec")
+FACET_NAMES = ("inquiry", "type", "source", "year", "tag", "rec", "relevance", "privilege",
+               "review", "reviewer", "redaction", "restricted")
+# Filters held as plain terms in the index (tag ids, links, coding values).
+TERM_FILTERS = ("tag", "rec", "relevance", "privilege", "review", "reviewer", "redaction",
+                "restricted")
+# Facets counted from the index's postings rather than from columns.
+POSTING_FACETS = ("tag", "rec", "relevance", "privilege", "review", "reviewer", "redaction",
+                  "restricted")
 
 
 @dataclass(frozen=True)
@@ -33,17 +40,24 @@ class Filters:
     source: tuple[str, ...] = ()
     tag: tuple[str, ...] = ()
     rec: tuple[str, ...] = ()
+    relevance: tuple[str, ...] = ()
+    privilege: tuple[str, ...] = ()
+    review: tuple[str, ...] = ()
+    reviewer: tuple[str, ...] = ()
+    redaction: tuple[str, ...] = ()
+    restricted: tuple[str, ...] = ()
     year_from: int | None = None
     year_to: int | None = None
 
     def __bool__(self) -> bool:
-        return any((self.inquiry, self.type, self.source, self.tag, self.rec,
+        return any((self.inquiry, self.type, self.source,
+                    *(getattr(self, name) for name in TERM_FILTERS),
                     self.year_from is not None, self.year_to is not None))
 
     def args(self) -> dict[str, object]:
         """As query-string arguments (lists repeat the parameter), for links and forms."""
         out: dict[str, object] = {}
-        for name in ("inquiry", "type", "source", "tag", "rec"):
+        for name in ("inquiry", "type", "source", *TERM_FILTERS):
             values = getattr(self, name)
             if values:
                 out[name] = list(values)
@@ -62,10 +76,10 @@ class Filters:
             parts.append(wq.Or([wq.Term("type", t) for t in self.type]))
         if self.source:
             parts.append(wq.Or([wq.Term("src", s) for s in self.source]))
-        if self.tag:
-            parts.append(wq.Or([wq.Term("tag", t) for t in self.tag]))
-        if self.rec:
-            parts.append(wq.Or([wq.Term("rec", r) for r in self.rec]))
+        for name in TERM_FILTERS:
+            values = getattr(self, name)
+            if values:
+                parts.append(wq.Or([wq.Term(name, v) for v in values]))
         if self.year_from is not None or self.year_to is not None:
             parts.append(wq.NumericRange("year", self.year_from, self.year_to))
         return wq.And(parts) if parts else None
@@ -115,8 +129,7 @@ def parse_filters(args: Mapping) -> Filters:
         inquiry=tuple(inquiries[:MAX_VALUES]),
         type=_strings(getlist("type")),
         source=_strings(getlist("source")),
-        tag=_strings(getlist("tag"), lower=True),
-        rec=_strings(getlist("rec"), lower=True),
+        **{name: _strings(getlist(name), lower=True) for name in TERM_FILTERS},
         year_from=year_from,
         year_to=year_to,
     )

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from whoosh import columns as wcolumns
 from whoosh import index
 from whoosh import query as wq
 from whoosh.analysis import StandardAnalyzer, StemmingAnalyzer
@@ -27,7 +28,14 @@ from .. import faults
 from ..permissions import Scope
 from . import DocumentHit, IndexPage, PageHit, Results, SnippetSource
 from . import query as ql
-from .facets import YEAR_MAX, YEAR_MIN, FacetCounts, Filters, normalise_source
+from .facets import (
+    POSTING_FACETS,
+    YEAR_MAX,
+    YEAR_MIN,
+    FacetCounts,
+    Filters,
+    normalise_source,
+)
 from .query import QueryTooBroad
 from .snippets import snippet
 
@@ -64,10 +72,16 @@ def make_schema() -> Schema:
         type=ID(sortable=True),
         source=TEXT(analyzer=words, phrase=True),  # source:police matches any word of it
         src=ID(sortable=True),  # the whole source, for the source filter and its counts
-        tag=KEYWORD(lowercase=True, commas=True),  # empty until tagging arrives
+        tag=KEYWORD(lowercase=True, commas=True),  # tag ids
         rec=KEYWORD(lowercase=True, commas=True),  # recommendations the page is linked to
         marking=ID(),
         restricted=ID(),  # "yes" under a restriction order, else "no"
+        # Review coding, for filters only (document-level, the same on every page).
+        relevance=ID(),
+        privilege=ID(),
+        review=ID(),
+        reviewer=ID(),  # the assigned reviewer's user id, or "none"
+        redaction=ID(),  # "yes" when pages need redacting
         date=DATETIME(sortable=True),
         year=NUMERIC(int, sortable=True),  # the year of `date`, for the year filter and counts
     )
@@ -123,8 +137,7 @@ class WhooshBackend:
         values = cache.get((name, translate))
         if values is None:
             reader = self._local.searcher.reader()
-            values = cache[(name, translate)] = list(reader.column_reader(name,
-                                                                          translate=translate))
+            values = cache[(name, translate)] = list(_column_reader(reader, name, translate))
         return values
 
     def _allowed(self, searcher: Searcher, allow: wq.Query) -> BitSet:
@@ -192,6 +205,10 @@ class WhooshBackend:
                     marking=page.marking, restricted="yes" if page.restricted else "no",
                     date=page.date, year=page.date.year if page.date else None,
                     **({"rec": ",".join(page.recs)} if page.recs else {}),
+                    tag=",".join(str(t) for t in page.tags), relevance=page.relevance,
+                    privilege=page.privilege, review=page.review,
+                    reviewer=str(page.reviewer) if page.reviewer else "none",
+                    redaction="yes" if page.redaction else "no",
                 )
 
     def delete_documents(self, document_ids: list[int]) -> None:
@@ -284,7 +301,11 @@ class WhooshBackend:
         total_pages = sum(len(g.pages) for g in groups)
         if facets is not None:
             _count(reader, self._column, groups, facets)
-        if sort == "urn":
+        if sort == "relevance":
+            # Equal scores in document order, so the order stays put when a document is
+            # re-indexed after coding (previous/next through results relies on it).
+            groups.sort(key=lambda g: (-g.score, g.document_id))
+        elif sort == "urn":
             urn_col = self._column("urn")
             groups.sort(key=lambda g: urn_col[g.first])
         elif sort in ("date_asc", "date_desc"):
@@ -429,7 +450,7 @@ def _count(reader, column, groups: list[_Group], facets: FacetCounts) -> None:
             facets.add("year", year)
     doc_col = column("doc")
     matched: set[int] | None = None
-    for name in ("tag", "rec"):
+    for name in POSTING_FACETS:
         for term in reader.lexicon(name):
             if matched is None:  # every page of every matching document, filtered already
                 matched = {docnum for g in groups for docnum in g.docnums}
@@ -461,6 +482,21 @@ class _Deadline(WrappingCollector):
             if time.monotonic() > deadline:
                 raise TimeLimit
             yield sub_docnum
+
+
+def _column_reader(reader, fieldname: str, translate: bool = True):
+    """reader.column_reader, also when some segments have no values for the column.
+
+    Whoosh's MultiReader leaves such segments out of its multi-column reader, which then
+    misplaces every later document (an IndexError, or another document's value); each
+    segment's own reader answers the column's default value instead.
+    """
+    readers = getattr(reader, "readers", None)
+    if readers is None or all(r.has_column(fieldname) for r in readers):
+        return reader.column_reader(fieldname, translate=translate)
+    return wcolumns.MultiColumnReader(
+        [r.column_reader(fieldname, translate=translate) for r in readers],
+        list(reader.doc_offsets))
 
 
 def _scope_filter(scope: Scope) -> wq.Query:

@@ -11,3 +11,27 @@ document.body.addEventListener("htmx:load", (event) => {
     initAll(event.target);
   }
 });
+
+// Notes: text selected on a page fills the note form's page and quote (the form works
+// without this; the reader can type both).
+document.addEventListener("mouseup", noteFromSelection);
+document.addEventListener("keyup", noteFromSelection);
+
+function noteFromSelection() {
+  const quote = document.getElementById("quote");
+  const pageField = document.getElementById("page");
+  const selection = window.getSelection();
+  if (!quote || !pageField || !selection || selection.isCollapsed) {
+    return;
+  }
+  const anchor = selection.anchorNode && selection.anchorNode.parentElement;
+  const section = anchor && anchor.closest(".app-page-text");
+  if (!section) {
+    return;
+  }
+  const text = selection.toString().trim().slice(0, 1000);
+  if (text) {
+    quote.value = text;
+    pageField.value = section.id.replace("page-", "");
+  }
+}

@@ -26,13 +26,24 @@ def register(app: Flask) -> None:
         inquiries,
         lists,
         recommendations,
+        review,
         search,
         upload,
     )
 
-    for module in (auth, account, inquiries, documents, upload, search, lists, recommendations,
-                   admin, api):
+    for module in (auth, account, inquiries, documents, upload, search, lists, review,
+                   recommendations, admin, api):
         app.register_blueprint(module.bp)
+
+    from ..search.whoosh import IndexOutdated
+
+    @app.errorhandler(IndexOutdated)
+    def _index_outdated(error: IndexOutdated):
+        # After an upgrade that changed the index's fields, until `reindex` has run.
+        return render_template("errors/error.html", code=503, title="Search is being rebuilt",
+                               message="The search index was built by an older version and "
+                               "must be rebuilt. An administrator can run "
+                               "“inquiry-docs reindex”; documents stay safe meanwhile."), 503
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):

@@ -13,6 +13,7 @@ from ..search import backend
 from ..search.query import QueryTooBroad
 from ..search.snippets import highlight, match_spans
 from . import guard, recommendations
+from .review import document_panel
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
 PER_PAGE = 50
@@ -84,6 +85,7 @@ def show(document_id: int):
     return render_template(
         "documents/show.html", document=document, view_of=view_of, pages=marked, view=view,
         seen_by=seen_by, recommendations=recommendations.document_panel(who, document),
+        **document_panel(who, document),
         children=[c for c in document.children if permissions.can_see(who, c)],
         views=max(1, -(-document.page_count // PAGES_PER_VIEW)), query=query, hits=hits,
         can_retry=document.status in ATTENTION and permissions.can(

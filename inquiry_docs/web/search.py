@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from .. import audit, export, permissions, recommendations
 from ..db import db
-from ..models import DOC_TYPES, Document, Page
+from ..models import DOC_TYPES, PRIVILEGE, RELEVANCE, REVIEW_STATUS, Document, Page, User
+from ..review import tags
 from ..search import backend
 from ..search.facets import SORTS, Filters, parse_filters, parse_sort
 from ..search.query import QueryTooBroad
@@ -51,7 +52,21 @@ def _rec_label(value: object) -> str:
     return prefix + recommendations.label(rec)
 
 
-def _facet_panel(results, filters: Filters, inquiries) -> list[dict]:
+YES_NO = {"yes": "Yes", "no": "No"}
+
+
+def _reviewer_names(results) -> dict[str, str]:
+    """Emails of the reviewers counted in the (already access-filtered) results."""
+    ids = [int(v) for v in (results.facets.values["reviewer"] if results and results.facets
+                            else {}) if str(v).isdigit()]
+    names = {"none": "Nobody"}
+    names.update((str(i), e) for i, e in db.session.execute(
+        select(User.id, User.email).where(User.id.in_(ids))))
+    return names
+
+
+def _facet_panel(results, filters: Filters, inquiries, tag_names: dict[str, str]
+                 ) -> list[dict]:
     """Each facet with its values, labels, counts and whether it is chosen.
 
     Values come only from the filtered, access-restricted results; a chosen value that now
@@ -59,12 +74,19 @@ def _facet_panel(results, filters: Filters, inquiries) -> list[dict]:
     """
     counts = results.facets if results else None
     names = {i.id: f"{i.code} \u2013 {i.name}" for i in inquiries}
+    reviewers = _reviewer_names(results)
     specs = [
         ("inquiry", "Inquiry", lambda v: names.get(v, str(v))),
         ("type", "Document type", lambda v: DOC_TYPES.get(v, v)),
         ("source", "Source", str),
-        ("tag", "Tag", str),
+        ("tag", "Tag", lambda v: tag_names.get(v, v)),
         ("rec", "Linked recommendation", _rec_label),
+        ("relevance", "Relevance", lambda v: RELEVANCE.get(v, v)),
+        ("privilege", "Privilege", lambda v: PRIVILEGE.get(v, v)),
+        ("review", "Review status", lambda v: REVIEW_STATUS.get(v, v)),
+        ("reviewer", "Assigned reviewer", lambda v: reviewers.get(v, v)),
+        ("redaction", "Redaction needed", lambda v: YES_NO.get(v, v)),
+        ("restricted", "Under a restriction order", lambda v: YES_NO.get(v, v)),
     ]
     panel = []
     for name, legend, label in specs:
@@ -72,6 +94,10 @@ def _facet_panel(results, filters: Filters, inquiries) -> list[dict]:
         chosen = getattr(filters, name)
         if name == "inquiry":
             chosen = tuple(v for v in chosen if v in names)  # never name an unknown inquiry
+        if name == "tag":
+            chosen = tuple(v for v in chosen if v in tag_names)  # nor another inquiry's tag
+        if name == "reviewer":
+            chosen = tuple(v for v in chosen if v in reviewers)  # nor an unknown person
         items = [(v, label(v), c, v in chosen) for v, c in found.items()]
         items += [(v, label(v), 0, True) for v in chosen if v not in found]
         if items:
@@ -105,6 +131,9 @@ def search():
                      documents=results.total_documents if results else 0)
         db.session.commit()
     inquiries = permissions.inquiries_where(who, "read")
+    # Tag names only from the user's own inquiries; counts come from the scoped search.
+    inquiry_tags = tags.for_inquiries([i.id for i in inquiries])
+    tag_names = {str(t.id): t.name for t in inquiry_tags}
     args = {"q": query, **filters.args(), "sort": sort if sort != "relevance" else None}
     if request.headers.get("HX-Request") and expand and results is not None:
         hit = next((h for h in results.documents if h.document_id == expand), None)
@@ -115,7 +144,8 @@ def search():
         "search/index.html", query=query, results=results, rows=rows, page=page,
         per_page=PER_PAGE, inquiries=inquiries, filters=filters, sort=sort, sorts=SORTS,
         expand=expand, args=args, too_broad=too_broad,
-        facets=_facet_panel(results, filters, inquiries),
+        facets=_facet_panel(results, filters, inquiries, tag_names),
+        tags_of=tags.of_documents(list(rows)) if rows else {},
     )
 
 

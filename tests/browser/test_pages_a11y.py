@@ -140,8 +140,42 @@ def watch_console(page: Any, errors: list[str]) -> None:
     page.on("pageerror", lambda error: errors.append(f"uncaught: {error}"))
 
 
+@pytest.fixture(scope="module")
+def review_data(server: LiveServer, signed_in) -> None:
+    """A tag on OLD000001, its coding, a note on page 2, and a finished disclosure bundle."""
+    import time
+
+    from sqlalchemy import select
+
+    from inquiry_docs.db import db
+    from inquiry_docs.models import Bundle, Document, User
+    from inquiry_docs.review import bundles, coding, notes, tags
+
+    with server.app.app_context():
+        admin = db.session.execute(select(User).where(User.email == ADMIN)).scalar_one()
+        document = db.session.get(Document, 1)
+        tag = tags.create(admin, document.inquiry_id, "Operation Fern", "blue", "Police op")
+        tags.apply(admin, tag, [document])
+        document = db.session.get(Document, 1)
+        coding.save(document, coding.Change("relevant", "legal_advice", True, "2", "victim",
+                                            "second_review", admin.id), admin)
+        notes.add(admin, db.session.get(Document, 1), 2, "Contradicts the earlier account",
+                  "mandatory reporting duty")
+        bundles.start(admin, [db.session.get(Document, 1)], "Core participants")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with server.app.app_context():
+            done = db.session.get(Bundle, 1).status == "done" and \
+                db.session.get(Document, 1).status == "indexed"
+        if done:
+            return
+        time.sleep(0.2)
+    raise AssertionError("the bundle or the re-index did not finish in time")
+
+
 @pytest.fixture
-def admin_page(browser: Any, server: LiveServer, signed_in, console_errors) -> Iterator[Any]:
+def admin_page(browser: Any, server: LiveServer, signed_in, review_data,
+               console_errors) -> Iterator[Any]:
     context = browser.new_context(base_url=server.url, storage_state=signed_in)
     page = context.new_page()
     watch_console(page, console_errors)
@@ -202,6 +236,21 @@ PAGES = [
     ("/recommendations/sets/import", 200, "Import recommendations"),
     ("/recommendations/sets/1/edit", 200, "Edit the set"),
     ("/recommendations/13/edit", 200, "Edit recommendation 13"),
+    ("/review/queue", 200, "Assigned to me: 1 document"),
+    ("/review/queue?name=second", 200, "Needs second review: 1 document"),
+    ("/review/queue?name=unreviewed", 200, "Not yet reviewed"),
+    ("/review/tags", 200, "Operation Fern"),
+    ("/review/tags/1/edit", 200, "Change tag Operation Fern"),
+    ("/review/tags/1/merge", 200, "no other tag"),
+    ("/review/documents/1/coding", 200, "Relevance"),
+    ("/review/documents/1/coding?q=reporting", 200, "Document 1 of 1"),
+    ("/review/documents/1/history", 200, "Second review"),
+    ("/review/notes?q=contradicts", 200, "1 note"),
+    ("/review/notes/1/edit", 200, "Edit note"),
+    ("/review/bulk?q=reporting", 200, "Act on 1 document"),
+    ("/review/bulk?q=reporting&action=tag_remove&apply_tag=1", 200, "will be untagged"),
+    ("/review/bundles/1", 200, "Ready: 1 of 1"),
+    ("/?q=reporting&tag=1&relevance=relevant", 200, "Operation Fern"),
 ]
 
 
