@@ -18,8 +18,8 @@ document.addEventListener("mouseup", noteFromSelection);
 document.addEventListener("keyup", noteFromSelection);
 
 function noteFromSelection() {
-  const quote = document.getElementById("quote");
-  const pageField = document.getElementById("page");
+  const quote = document.getElementById("note-quote");
+  const pageField = document.getElementById("note-page");
   const selection = window.getSelection();
   if (!quote || !pageField || !selection || selection.isCollapsed) {
     return;

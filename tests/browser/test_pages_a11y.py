@@ -192,6 +192,12 @@ def check_page(page: Any, console_errors: list[str], axe_check, status: int = 20
     """
     page.wait_for_load_state("load")  # app.js, a module, has run by then
     axe_check(page)
+    # Two forms on one page must not share ids: a label would name the other form's field.
+    duplicated = page.evaluate(
+        "() => { const seen = {}; for (const e of document.querySelectorAll('[id]'))"
+        " seen[e.id] = (seen[e.id] || 0) + 1;"
+        " return Object.keys(seen).filter((id) => seen[id] > 1); }")
+    assert duplicated == [], f"ids used more than once: {duplicated}"
     errors = list(console_errors)
     if status >= 400:
         own = f"the server responded with a status of {status} "
