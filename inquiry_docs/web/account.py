@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from .. import auth, tokens
 from ..models import User
+from . import guard
 from .auth import MAX_PASSWORD, MESSAGES, password_limit
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -62,9 +63,7 @@ def api_tokens():
 @login_required
 def revoke_token(token_id: int):
     user: User = current_user.user
-    token = tokens.get_own(user, token_id)
-    if token is None:
-        abort(404)
+    token = guard.found(tokens.get_own(user, token_id))
     if tokens.revoke(token, by=user):
         flash(f"The token “{token.name}” has been revoked. It no longer works.", "success")
     return redirect(url_for("account.api_tokens"))

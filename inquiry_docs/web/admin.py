@@ -70,10 +70,7 @@ def _body_ids_agree(**path_ids: int) -> None:
 
 
 def _user_or_404(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
-    return user
+    return guard.found(db.session.get(User, user_id))
 
 
 def _membership_or_404(user: User, membership_id: int) -> Membership:

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from flask import abort, request
 from flask_login import current_user
 
 from .. import audit, permissions
 from ..db import db
 from ..models import Document, User
+
+T = TypeVar("T")
+
+
+def found(thing: T | None) -> T:
+    """`thing`, or a 404 when it does not exist or is not the user's to see (the lookups
+    that feed this already asked permissions.py)."""
+    if thing is None:
+        abort(404)
+    return thing
 
 
 def user() -> User | None:

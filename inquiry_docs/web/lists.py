@@ -43,9 +43,7 @@ def save():
 @login_required
 def run_saved(saved_id: int):
     who = guard.user()
-    saved = saved_searches.get_for(who, saved_id)
-    if saved is None:
-        abort(404)
+    saved = guard.found(saved_searches.get_for(who, saved_id))
     saved_searches.record_run(who, saved)
     args = saved_searches.filters_of(saved)
     args["q"] = [saved.query]
@@ -105,10 +103,7 @@ def batch_form():
 
 
 def _own_batch(search_id: int):
-    batch = batch_search.get_for(guard.user(), search_id)
-    if batch is None:
-        abort(404)
-    return batch
+    return guard.found(batch_search.get_for(guard.user(), search_id))
 
 
 @bp.route("/batch/<int:search_id>")

@@ -87,10 +87,7 @@ def _rec_or_404(rec_id: int) -> Recommendation:
 
 
 def _link_or_404(link_id: int):
-    link = links.get_visible(guard.user(), link_id)
-    if link is None:
-        abort(404)
-    return link
+    return guard.found(links.get_visible(guard.user(), link_id))
 
 
 def _require_for_set(action: str, rset: RecommendationSet):

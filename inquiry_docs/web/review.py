@@ -98,9 +98,7 @@ def tags_page():
 
 def _tag_or_404(tag_id: int) -> tuple[User, Tag]:
     who = guard.user()
-    tag = tags.get_visible(who, tag_id)
-    if tag is None:
-        abort(404)
+    tag = guard.found(tags.get_visible(who, tag_id))
     return guard.require("tag", tag.inquiry_id), tag
 
 
@@ -236,9 +234,7 @@ def note_add(document_id: int):
 @login_required
 def note_edit(note_id: int):
     who = guard.user()
-    note = notes.get_visible(who, note_id)
-    if note is None:
-        abort(404)
+    note = guard.found(notes.get_visible(who, note_id))
     if who is None or note.author_id != who.id:
         abort(403)
     form = request.form
@@ -384,10 +380,7 @@ def export_csv():
 # --- bundles --------------------------------------------------------------------------------
 
 def _own_bundle(bundle_id: int):
-    bundle = bundles.get_for(guard.user(), bundle_id)
-    if bundle is None:
-        abort(404)
-    return bundle
+    return guard.found(bundles.get_for(guard.user(), bundle_id))
 
 
 @bp.route("/bundles/<int:bundle_id>")

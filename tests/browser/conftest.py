@@ -138,3 +138,23 @@ def axe_check() -> Callable[[Any], None]:
         assert not violations, f"axe on {page.url}:\n{format_violations(violations)}"
 
     return check
+
+
+def wait_indexed(app: Flask, ids: list[int], timeout: float = 30) -> None:
+    """Wait until the live server's queue has indexed these documents."""
+    import time
+
+    from sqlalchemy import select
+
+    from inquiry_docs.db import db
+    from inquiry_docs.models import Document
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with app.app_context():
+            statuses = db.session.execute(
+                select(Document.status).where(Document.id.in_(ids))).scalars().all()
+            if len(statuses) == len(ids) and all(s == "indexed" for s in statuses):
+                return
+        time.sleep(0.2)
+    raise AssertionError("the documents were not indexed in time")

@@ -4,7 +4,6 @@ a cleared colleague can; the audit trail shows both attempts."""
 from __future__ import annotations
 
 import io
-import time
 from typing import Any
 
 import pytest
@@ -15,6 +14,7 @@ from inquiry_docs.db import db
 from inquiry_docs.models import Document
 from inquiry_docs.web.inquiries import create_inquiry
 from tests import samples
+from tests.browser.conftest import wait_indexed
 from tests.browser.test_walk import sign_in
 from tests.conftest import make_user
 
@@ -23,14 +23,6 @@ pytestmark = pytest.mark.browser
 NAME = "Kestrelson"
 
 
-def _wait_indexed(app, document_id: int) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        with app.app_context():
-            if db.session.get(Document, document_id).status == "indexed":
-                return
-        time.sleep(0.2)
-    raise AssertionError("the document was not indexed in time")
 
 
 @pytest.fixture
@@ -48,7 +40,7 @@ def restricted(live_server) -> dict[str, Any]:
             io.BytesIO(samples.make_pdf([f"Police record naming {NAME} as a witness."])),
             "record.pdf", inquiry, user=admin))
         document_id, urn, admin_id = outcome.document.id, outcome.document.urn, admin.id
-    _wait_indexed(app, document_id)
+    wait_indexed(app, [document_id])
     with app.app_context():
         from inquiry_docs.models import User
 
@@ -56,7 +48,7 @@ def restricted(live_server) -> dict[str, Any]:
         metadata.set_marking(document, metadata.Marking("OFFICIAL-SENSITIVE", True, "RO-7",
                                                         "Names a complainant"),
                              db.session.get(User, admin_id))
-    _wait_indexed(app, document_id)
+    wait_indexed(app, [document_id])
     with app.app_context():
         from inquiry_docs import tokens
         from inquiry_docs.models import User

@@ -4,7 +4,6 @@ after another with the keyboard alone, then check what was saved."""
 from __future__ import annotations
 
 import io
-import time
 from typing import Any
 
 import pytest
@@ -13,10 +12,11 @@ from sqlalchemy import select
 
 from inquiry_docs import ingest
 from inquiry_docs.db import db
-from inquiry_docs.models import Coding, Document, DocumentTag
+from inquiry_docs.models import Coding, DocumentTag
 from inquiry_docs.review import tags
 from inquiry_docs.web.inquiries import create_inquiry
 from tests import samples
+from tests.browser.conftest import wait_indexed
 from tests.browser.test_walk import sign_in
 from tests.conftest import make_user
 
@@ -25,16 +25,6 @@ pytestmark = pytest.mark.browser
 LEGAL = "legal@example.org"
 
 
-def _wait_indexed(app, ids: list[int]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        with app.app_context():
-            statuses = db.session.execute(
-                select(Document.status).where(Document.id.in_(ids))).scalars().all()
-            if statuses and all(s == "indexed" for s in statuses):
-                return
-        time.sleep(0.2)
-    raise AssertionError("the documents were not indexed in time")
 
 
 @pytest.fixture
@@ -50,7 +40,7 @@ def three_documents(live_server) -> list[int]:
                 f"account-{n}.pdf", inquiry, user=legal))
             ids.append(outcome.document.id)
         tags.create(legal, inquiry.id, "Operation Fern", "blue")
-    _wait_indexed(app, ids)
+    wait_indexed(app, ids)
     return ids
 
 

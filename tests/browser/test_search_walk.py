@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
 from inquiry_docs import ingest
-from inquiry_docs.db import db
-from inquiry_docs.models import Document
 from inquiry_docs.web.inquiries import create_inquiry
 from tests import samples
+from tests.browser.conftest import wait_indexed
 from tests.browser.test_walk import sign_in
 from tests.conftest import make_user
 
@@ -24,15 +22,6 @@ pytestmark = pytest.mark.browser
 WORD = "harbourmaster"
 
 
-def _wait_indexed(app, ids: list[int]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        with app.app_context():
-            statuses = {db.session.get(Document, i).status for i in ids}
-            if statuses == {"indexed"}:
-                return
-        time.sleep(0.2)
-    raise AssertionError("the documents were not indexed in time")
 
 
 @pytest.fixture
@@ -52,7 +41,7 @@ def evidence(live_server) -> dict[str, Any]:
             outcome = ingest.receive(ingest.Incoming(
                 io.BytesIO(samples.make_pdf(pages)), name, inquiry, doc_type=doc_type))
             ids.append(outcome.document.id)
-    _wait_indexed(app, ids)
+    wait_indexed(app, ids)
     return {"statement": ids[0], "report": ids[1]}
 
 
