@@ -28,7 +28,11 @@ def register_cli(app: Flask) -> None:
                     search_cmd, reindex, check):
         app.cli.add_command(command)
     from .cli_audit import audit
+    from .cli_backup import backup_cmd, restore_cmd, verify_cmd
     from .cli_tokens import create_token
+
+    for command in (backup_cmd, restore_cmd, verify_cmd):
+        app.cli.add_command(command)
 
     app.cli.add_command(audit)
     app.cli.add_command(create_token)

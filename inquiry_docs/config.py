@@ -69,6 +69,8 @@ SETTINGS: tuple[Setting, ...] = (
             int),
     Setting("SIGNIN_LIMIT", "5 per 15 minutes", "Failed sign-ins allowed per account and per "
             "IP address before further attempts are refused for a while."),
+    Setting("MIN_FREE_DISK_MB", 1024, "Free space, in megabytes, below which `/healthz` reports "
+            "the disk holding the database, originals or index as down (503).", int),
     Setting("RATELIMIT_STORAGE_URL", "memory://", "Where sign-in throttling counts are kept: "
             "`memory://` for one process, `redis://...` when several processes serve."),
 )

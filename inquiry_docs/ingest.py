@@ -9,6 +9,7 @@ Document row before any parser sees it, so every later failure is visible and re
 
 from __future__ import annotations
 
+import errno
 import io
 import logging
 import re
@@ -29,6 +30,7 @@ from .storage import Staged, Store, TooLarge
 log = logging.getLogger(__name__)
 
 RECEIVED, DUPLICATE, REJECTED = "received", "duplicate", "rejected"
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 NO_TEXT_REASON = (
     "No text was found in this file. It may be a scanned image; it can be read once "
     "OCR is available."
@@ -86,6 +88,15 @@ def receive(incoming: Incoming) -> Outcome:
         limit = current_app.config["MAX_UPLOAD_MB"]
         outcome = Outcome(incoming.filename, REJECTED, f"The file is larger than the {limit} MB "
                           "limit. Ask an administrator to ingest it from the command line.")
+    except OSError as error:
+        if error.errno not in DISK_FULL:
+            raise
+        # The staged copy is removed on the way out and nothing was linked: no partial original.
+        log.error("disk full while storing %s: %s", incoming.filename, error)
+        db.session.rollback()
+        outcome = Outcome(incoming.filename, REJECTED, "The server ran out of disk space, so "
+                          "the file was not stored. Nothing was kept: try again later, and tell "
+                          "an administrator.")
     _note_in_batch(incoming, outcome)
     if outcome.outcome == REJECTED:
         audit.record("upload_rejected", user=incoming.user, object_type="file",

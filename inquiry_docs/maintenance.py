@@ -36,13 +36,18 @@ def rebuild_index(progress: bool = False) -> int:
                 .order_by(Document.id).limit(batch)
             ).scalars().all()
             if not documents:
-                return done
+                break
             pages = [p for d in documents for p in jobs.index_pages_of(d)]
             search.index_pages([d.id for d in documents], pages)
             last = documents[-1].id
             done += len(documents)
             bar.update(len(documents))
             db.session.expunge_all()  # keep memory bounded on big collections
+    # A worker may have written a document just before the clear and marked it indexed
+    # after this pass went by: one reconciling pass puts back whatever that lost.
+    db.session.expire_all()
+    _check_index(True, lambda _: None, rebuild=False)
+    return done
 
 
 def run_check(repair: bool = False, echo: Echo = print) -> int:
@@ -94,8 +99,15 @@ def _expected_pages() -> dict[int, int]:
     return dict(rows)
 
 
-def _check_index(repair: bool, echo: Echo) -> int:
-    indexed = backend().indexed_page_counts()
+def _check_index(repair: bool, echo: Echo, rebuild: bool = True) -> int:
+    try:
+        indexed = backend().indexed_page_counts()
+    except Exception as error:
+        echo(f"INDEX damaged or unreadable ({type(error).__name__}: {error})")
+        if repair and rebuild:  # not from inside rebuild_index: an unreadable index would loop
+            count = rebuild_index()
+            echo(f"repaired: rebuilt the index from the database ({count} documents)")
+        return 1
     expected = _expected_pages()
     statuses = dict(db.session.execute(select(Document.id, Document.status)).all())
     orphans = [d for d in indexed if d not in statuses or statuses[d] not in

@@ -38,7 +38,11 @@ def deny(extra: dict, members_status: int = 403) -> dict:
     return table
 
 
+# Open to anyone, signed in or not: says only ok/down per component.
+PUBLIC = {"health.healthz"}
+
 GET_TABLE: dict[str, dict[str, set[int]]] = {
+    "health.healthz": dict.fromkeys(ROLES, OK),
     "search.search": SIGNED_IN,
     "search.help_page": SIGNED_IN,
     "search.export_csv": SIGNED_IN,
@@ -112,6 +116,8 @@ def expected(endpoint: str, role: str) -> set[int]:
         return {401}  # the API takes bearer tokens only; a session cookie is not enough
     if endpoint.startswith("auth."):
         return AUTH_STEPS[role]
+    if endpoint in PUBLIC:
+        return GET_TABLE[endpoint][role]
     if role == "anonymous":
         return REDIRECT
     if endpoint.startswith("admin."):

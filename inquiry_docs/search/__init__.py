@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -70,6 +71,15 @@ class SearchBackend(Protocol):
     def delete_documents(self, document_ids: list[int]) -> None: ...
 
     def indexed_page_counts(self) -> dict[int, int]: ...
+
+    def ping(self) -> int:
+        """Prove the index can be read (for /healthz); raises when it cannot."""
+
+    def locked(self) -> AbstractContextManager[None]:
+        """Hold the index writer's lock while the index files are copied."""
+
+    def reopen(self) -> None:
+        """Read the index files afresh (after a restore replaced them)."""
 
     def search(self, query: str, scope: Scope, *, offset: int = 0, limit: int = 20,
                snippet_text: SnippetSource | None = None, filters: Filters | None = None,

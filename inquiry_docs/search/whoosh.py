@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import logging
 import os
 import threading
 import time
@@ -38,6 +39,8 @@ from .facets import (
 )
 from .query import QueryTooBroad
 from .snippets import snippet
+
+log = logging.getLogger(__name__)
 
 MAX_HITS = 100_000
 NO_DATE = 2**63  # untranslated date column values this large mean "no date"
@@ -185,10 +188,10 @@ class WhooshBackend:
             faults.around(writer, "_commit_toc", "index_commit")
             try:
                 yield writer
+                writer.commit()
             except BaseException:
-                writer.cancel()
+                _abandon(writer)
                 raise
-            writer.commit()
             _fsync_tree(self.directory)
 
     def index_pages(self, document_ids: list[int], pages: list[IndexPage]) -> None:
@@ -219,8 +222,31 @@ class WhooshBackend:
     def clear(self) -> None:
         with self._write_lock(), self._open_lock:
             self.directory.mkdir(parents=True, exist_ok=True)
+            # Start from an empty folder: files of a damaged index may not be Whoosh's to
+            # clean up. Readers with a file open keep reading it until they close it.
+            for path in self.directory.iterdir():
+                if path.is_file() and not path.name.endswith(".lock"):
+                    path.unlink()
             self._index = index.create_in(str(self.directory), make_schema())
             self._local = threading.local()
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the writer's lock (e.g. to copy the files for a backup: no commit lands
+        half-way through the copy)."""
+        with self._write_lock():
+            yield
+
+    def reopen(self) -> None:
+        """Forget the open index, so files put in place by a restore are read afresh."""
+        with self._open_lock:
+            self._index = None
+            self._local = threading.local()
+
+    def ping(self) -> int:
+        """Open the index and count its pages: raises if it cannot be read."""
+        with self._ix().searcher() as searcher:
+            return searcher.doc_count()
 
     def indexed_page_counts(self) -> dict[int, int]:
         counts: dict[int, int] = {}
@@ -509,6 +535,22 @@ def _scope_filter(scope: Scope) -> wq.Query:
             parts.append(wq.Term("restricted", "no"))
         allowed.append(wq.And(parts))
     return wq.Or(allowed) if allowed else wq.NullQuery
+
+
+def _abandon(writer) -> None:
+    """Give up a writer whose work or commit failed (e.g. the disk filled up).
+
+    Whoosh keeps its own WRITELOCK after a failed commit, which would refuse every later
+    writer in this process; release it even when cancelling fails too.
+    """
+    try:
+        writer.cancel()
+    except Exception:
+        log.warning("cancelling a failed index writer also failed", exc_info=True)
+    finally:
+        lock = getattr(writer, "writelock", None)
+        if lock is not None and getattr(lock, "fd", None) is not None:
+            lock.release()
 
 
 def _fsync_tree(directory: Path) -> None:

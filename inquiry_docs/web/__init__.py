@@ -23,6 +23,7 @@ def register(app: Flask) -> None:
         api,
         auth,
         documents,
+        health,
         inquiries,
         lists,
         recommendations,
@@ -32,7 +33,7 @@ def register(app: Flask) -> None:
     )
 
     for module in (auth, account, inquiries, documents, upload, search, lists, review,
-                   recommendations, admin, api):
+                   recommendations, admin, api, health):
         app.register_blueprint(module.bp)
 
     from ..search.whoosh import IndexOutdated

@@ -103,6 +103,14 @@ def index():
     return render_template("admin/index.html")
 
 
+@bp.route("/status")
+def status():
+    guard.require("manage_users")
+    from .. import health
+
+    return render_template("admin/status.html", status=health.status())
+
+
 @bp.route("/users")
 def user_list():
     guard.require("manage_users")

@@ -229,6 +229,7 @@ PAGES = [
     ("/admin/users/1", 200, "admin@example.org"),
     ("/admin/audit", 200, "document_viewed"),
     ("/admin/audit/verify", 200, "intact"),
+    ("/admin/status", 200, "Queue depth"),
     ("/admin/documents/1/seen", 200, "admin@example.org"),
     ("/auth/two-factor", 200, "Two-factor"),
     ("/auth/change-password", 200, "Change your password"),

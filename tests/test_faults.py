@@ -1,0 +1,269 @@
+"""Faults as tests: a full disk, a damaged index, an altered original, a reindex racing a worker.
+
+The full disks are real: a small tmpfs mounted for the test (this needs root, as the test
+machine runs; elsewhere those tests skip), so the kernel itself refuses the writes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import sqlite3
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from inquiry_docs import audit, ingest, jobs
+from inquiry_docs.db import db
+from inquiry_docs.maintenance import rebuild_index, run_check
+from inquiry_docs.models import Batch, BatchItem, Document, Page, Status
+from inquiry_docs.web.inquiries import create_inquiry
+from tests import samples
+from tests.conftest import build_app, login, make_user, upload
+
+pytestmark = pytest.mark.slow
+
+
+class SmallDisk:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def resize(self, megabytes: int) -> None:
+        subprocess.run(["mount", "-o", f"remount,size={megabytes}m", str(self.path)],
+                       check=True)
+
+    def fill(self, leave_kb: int) -> Path:
+        """Take all but `leave_kb` of the free space with a file; remove it to free the disk."""
+        stat = os.statvfs(self.path)
+        filler = self.path / "filler"
+        with open(filler, "wb") as fh:
+            fh.write(b"\0" * max(0, stat.f_bavail * stat.f_frsize - leave_kb * 1024))
+        return filler
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[SmallDisk]:
+    mount_point = tmp_path / "small"
+    mount_point.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs",
+                              str(mount_point)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    try:
+        yield SmallDisk(mount_point)
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+def _text_file(words: int, seed: int = 0) -> bytes:
+    """Plain text of distinct-ish words (so the index cannot squeeze it much)."""
+    return " ".join(f"w{seed}x{n:x}" for n in range(words)).encode()
+
+
+@contextlib.contextmanager
+def _app(tmp_path: Path, **overrides) -> Iterator:
+    app = build_app(tmp_path, **overrides)
+    with app.app_context():
+        try:
+            yield app
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
+def _consistent(db_path: Path) -> None:
+    con = sqlite3.connect(db_path)
+    try:
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert con.execute("PRAGMA foreign_key_check").fetchall() == []
+    finally:
+        con.close()
+    assert audit.verify().ok
+
+
+def test_disk_full_during_an_upload_keeps_nothing_and_uploads_resume(tmp_path, small_disk):
+    with _app(tmp_path, UPLOAD_DIR=str(small_disk.path / "uploads")) as app:
+        inquiry = create_inquiry("OLD", "Oldham")
+        make_user("sec@example.org", "secretariat", inquiry)
+        client = app.test_client()
+        login(client, "sec@example.org")
+        big = _text_file(300_000)  # about 3 MB on a 1 MB disk
+        response = upload(client, inquiry, [(big, "statement.txt")])
+        assert response.status_code == 303
+        page = client.get(response.headers["Location"]).get_data(as_text=True)
+        assert "ran out of disk space" in page and "Nothing was kept" in page
+        store = ingest.store()
+        assert list(store.all_hashes()) == []
+        assert list((store.root / "tmp").iterdir()) == []  # no partial copy either
+        assert db.session.execute(select(Document)).first() is None
+        item = db.session.execute(select(BatchItem)).scalar_one()
+        assert item.outcome == ingest.REJECTED
+        _consistent(tmp_path / "db.sqlite")
+
+        small_disk.resize(16)  # space returns
+        response = upload(client, inquiry, [(big, "statement.txt")])
+        assert response.status_code == 303
+        document = db.session.execute(select(Document)).scalar_one()
+        assert document.status == Status.INDEXED
+        assert store.hash_of(document.sha256) == document.sha256
+        assert len(db.session.execute(select(Batch)).all()) == 2
+        assert run_check(echo=lambda _: None) == 0
+
+
+def test_disk_full_during_a_database_write_is_retried_once_space_returns(tmp_path,
+                                                                        small_disk):
+    small_disk.resize(8)
+    db_path = small_disk.path / "db.sqlite"
+    with _app(tmp_path, DATABASE_URL=f"sqlite:///{db_path}", QUEUE_IMMEDIATE=False) as app:
+        inquiry = create_inquiry("OLD", "Oldham")
+        filler = small_disk.fill(leave_kb=300)
+        # 2 MB of page text cannot fit in the 300 KB left for the database.
+        outcome = ingest.receive(ingest.Incoming(io.BytesIO(_text_file(200_000)), "big.txt",
+                                                 inquiry))
+        assert outcome.outcome == ingest.RECEIVED
+        jobs.start_consumer(app, workers=1)
+        try:
+            # Each attempt counts itself first: a second attempt means the first one failed.
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                db.session.expire_all()
+                document = db.session.get(Document, outcome.document.id)
+                if document.attempts >= 2:
+                    break
+                time.sleep(0.1)
+            assert document.attempts >= 2
+            assert document.status == Status.EXTRACTING  # the failed write left no pages
+            assert db.session.execute(select(Page)).first() is None
+            _consistent(db_path)
+
+            filler.unlink()  # space returns; the queued retry finishes the job
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                db.session.expire_all()
+                if db.session.get(Document, document.id).status == Status.INDEXED:
+                    break
+                time.sleep(0.2)
+        finally:
+            jobs.stop_consumer(app)
+        assert db.session.get(Document, document.id).status == Status.INDEXED
+        assert db.session.get(Document, document.id).page_count >= 1
+        _consistent(db_path)
+        assert run_check(echo=lambda _: None) == 0
+
+
+def test_disk_full_during_an_index_commit_is_repaired_when_space_returns(tmp_path,
+                                                                         small_disk):
+    with _app(tmp_path, INDEX_DIR=str(small_disk.path / "index")) as app:
+        inquiry = create_inquiry("OLD", "Oldham")
+        small_disk.fill(leave_kb=100)
+        outcome = ingest.receive(ingest.Incoming(io.BytesIO(_text_file(40_000)), "big.txt",
+                                                 inquiry))
+        assert outcome.outcome == ingest.RECEIVED
+        db.session.expire_all()
+        document = db.session.get(Document, outcome.document.id)
+        assert document.status == Status.INDEXING  # pages are in the database, not yet indexed
+        assert db.session.execute(select(Page)).first() is not None
+        messages: list[str] = []
+        assert run_check(echo=messages.append) == 1
+        assert any("INDEX differs" in m for m in messages)
+        _consistent(tmp_path / "db.sqlite")
+
+        small_disk.resize(256)  # tmpfs takes memory only for what is written
+        (small_disk.path / "filler").unlink()
+        # Same process: the failed writer must not have left the index locked.
+        assert run_check(repair=True, echo=lambda _: None) == 0
+        db.session.expire_all()
+        assert db.session.get(Document, document.id).status == Status.INDEXED
+        assert app.extensions["search"].indexed_page_counts() == {document.id: document.page_count}
+
+
+def _two_documents(app) -> None:
+    inquiry = create_inquiry("OLD", "Oldham")
+    for n in range(2):
+        ingest.receive(ingest.Incoming(io.BytesIO(samples.make_pdf([f"doc {n} referral",
+                                                                    "second page"])),
+                                       f"d{n}.pdf", inquiry))
+
+
+@pytest.mark.parametrize("damage", ["delete", "truncate"])
+def test_damaged_index_files_are_detected_and_rebuilt(app, runner, damage):
+    _two_documents(app)
+    files = [p for p in Path(app.config["INDEX_DIR"]).iterdir()
+             if p.suffix in (".seg", ".toc")]
+    assert files
+    for path in files:
+        if damage == "delete":
+            path.unlink()
+        else:
+            with open(path, "r+b") as fh:
+                fh.truncate(path.stat().st_size // 2)
+    app.extensions["search"].reopen()  # as a freshly started `check` process would
+    result = runner.invoke(args=["check"])
+    assert result.exit_code == 1 and "INDEX" in result.output, result.output
+    result = runner.invoke(args=["check", "--repair"])
+    assert result.exit_code == 0, result.output
+    assert "repaired" in result.output
+    assert app.extensions["search"].indexed_page_counts() == {1: 2, 2: 2}
+    assert runner.invoke(args=["search", "referral"]).output.startswith("2 documents")
+
+
+def test_a_flipped_byte_in_a_stored_original_is_reported(app, runner):
+    _two_documents(app)
+    document = db.session.get(Document, 2)
+    path = ingest.store().path_for(document.sha256)
+    os.chmod(path, 0o644)
+    data = bytearray(path.read_bytes())
+    data[100] ^= 0x20
+    path.write_bytes(bytes(data))
+    result = runner.invoke(args=["check"])
+    assert result.exit_code == 1
+    assert f"ALTERED original for {document.urn}" in result.output
+
+
+def test_a_worker_and_a_reindex_at_the_same_time_lose_nothing(tmp_path):
+    with _app(tmp_path, QUEUE_IMMEDIATE=False, INDEX_BATCH=3, INDEX_MIN_PAGES=1) as app:
+        inquiry = create_inquiry("OLD", "Oldham")
+        for n in range(24):
+            ingest.receive(ingest.Incoming(io.BytesIO(samples.make_pdf(
+                [f"racing {n}", f"page two of {n}"])), f"r{n}.pdf", inquiry))
+        jobs.start_consumer(app, workers=2)
+        try:
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline:
+                rebuild_index()  # over and over while the workers index
+                db.session.expire_all()
+                statuses = set(db.session.execute(select(Document.status)).scalars())
+                if statuses == {Status.INDEXED}:
+                    break
+        finally:
+            jobs.stop_consumer(app)
+        db.session.expire_all()
+        assert set(db.session.execute(select(Document.status)).scalars()) == {Status.INDEXED}
+        assert app.extensions["search"].indexed_page_counts() == \
+            dict.fromkeys(range(1, 25), 2)
+        assert run_check(echo=lambda _: None) == 0
+
+
+def test_a_reindex_between_a_workers_index_write_and_its_commit_loses_nothing(app, inquiry):
+    # The worst interleaving, step by step: the worker has written a document to the index
+    # but not yet marked it indexed when `reindex` clears the index and walks the
+    # documents marked indexed.
+    app.config["QUEUE_IMMEDIATE"] = True
+    outcome = ingest.receive(ingest.Incoming(io.BytesIO(samples.make_pdf(["kept", "safe"])),
+                                             "k.pdf", inquiry))
+    document = db.session.get(Document, outcome.document.id)
+    document.status = Status.INDEXING  # as extraction leaves it for the indexer
+    db.session.commit()
+    search = app.extensions["search"]
+    search.index_pages([document.id], jobs.index_pages_of(document))  # the worker's write
+    rebuild_index()  # the reindex, between the worker's two steps
+    db.session.refresh(document)
+    document.status = Status.INDEXED  # the worker's commit
+    db.session.commit()
+    assert search.indexed_page_counts() == {document.id: 2}
+    assert run_check(echo=lambda _: None) == 0

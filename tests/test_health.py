@@ -1,0 +1,66 @@
+"""GET /healthz and the admin status page, against the real database, queue and index."""
+
+from __future__ import annotations
+
+import json
+
+from inquiry_docs import backup
+from tests import samples
+from tests.conftest import upload
+
+
+def test_healthz_is_ok_and_says_nothing_else(client, app, admin_client, inquiry):
+    upload(admin_client, inquiry, [(samples.make_pdf(["secret witness name"]), "w.pdf")])
+    anonymous = app.test_client()
+    response = anonymous.get("/healthz")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body == {"status": "ok", "checks": {"database": "ok", "queue": "ok", "index": "ok",
+                                               "disk": "ok"}}
+    raw = response.get_data(as_text=True)
+    for leak in ("witness", "OLD", app.config["UPLOAD_DIR"], "w.pdf"):
+        assert leak not in raw
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_healthz_is_503_when_the_disk_is_low_or_the_index_is_damaged(client, app):
+    app.config["MIN_FREE_DISK_MB"] = 10**12  # more than any disk here has free
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["checks"]["disk"] == "down"
+    assert response.get_json()["status"] == "down"
+    app.config["MIN_FREE_DISK_MB"] = 1
+    from pathlib import Path
+
+    app.extensions["search"].ping()  # create the index
+    for path in Path(app.config["INDEX_DIR"]).glob("_MAIN_*.toc"):
+        path.write_bytes(b"garbage")
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    checks = response.get_json()["checks"]
+    assert checks["index"] == "down" and checks["database"] == "ok"
+    assert "garbage" not in response.get_data(as_text=True)
+
+
+def test_status_page_shows_queue_failures_disks_and_the_last_backup(app, admin_client,
+                                                                    inquiry, tmp_path):
+    upload(admin_client, inquiry, [(samples.make_pdf(["readable"]), "ok.pdf"),
+                                   (samples.make_encrypted_pdf(), "locked.pdf")])
+    page = admin_client.get("/admin/status").get_data(as_text=True)
+    assert "Queue depth" in page and "1 document could not be read" in page
+    assert "No backup has been made" in page
+    assert "Originals" in page and "MB" in page
+    report = backup.create_backup(tmp_path / "nightly")
+    assert report.ok
+    page = admin_client.get("/admin/status").get_data(as_text=True)
+    assert str(tmp_path / "nightly") in page and "No backup has been made" not in page
+    assert f"{report.files} files" in page
+    json.loads((tmp_path / "nightly" / "manifest.json").read_text())
+
+
+def test_status_page_is_for_administrators_only(app, client, inquiry):
+    from tests.conftest import login, make_user
+
+    make_user("legal@example.org", "legal", inquiry)
+    login(client, "legal@example.org")
+    assert client.get("/admin/status").status_code == 403
