@@ -28,10 +28,12 @@ def register_cli(app: Flask) -> None:
                     search_cmd, reindex, check):
         app.cli.add_command(command)
     from .cli_audit import audit
+    from .cli_ocr import ocr_cmd
     from .cli_tokens import create_token
 
     app.cli.add_command(audit)
     app.cli.add_command(create_token)
+    app.cli.add_command(ocr_cmd)
 
 
 def _inquiry(code: str) -> Inquiry:
@@ -191,7 +193,12 @@ def ingest_cmd(paths, code, doc_type, source, report, workers) -> None:
 
 
 def _wait(outcomes: list[tuple[Path, ingest.Outcome]]) -> None:
-    ids = [o.document.id for _, o in outcomes if o.outcome == ingest.RECEIVED and o.document]
+    wait_for([o.document.id for _, o in outcomes
+              if o.outcome == ingest.RECEIVED and o.document])
+
+
+def wait_for(ids: list[int]) -> None:
+    """Until each of these documents is read (or failed), with a bar on a terminal."""
     with bar(total=len(ids), desc="Reading", unit="file") as progress:
         done = 0
         while done < len(ids):
