@@ -738,6 +738,18 @@ def append(out: Path, section: str) -> None:
         fh.write("\n" + section)
 
 
+# --- scans: PDF readers, OCR, page images (opt-in) ------------------------------------------
+
+
+def scans_section(base: Path, args: argparse.Namespace, font: str | None) -> str:
+    import scans
+
+    vocabulary = [w for w in Prose(args.seed).words[:5000] if w.isalpha()]
+    print("Scans: PDF readers, OCR, page images...", file=sys.stderr)
+    return "#### PDF text readers, OCR and page images\n\n" + scans.run(
+        base, vocabulary, font, real_pdfs=args.real_pdfs)
+
+
 # --- main --------------------------------------------------------------------------------
 
 
@@ -767,6 +779,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="Markdown file the section is appended to",
     )
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument(
+        "--scans",
+        action="store_true",
+        help="also compare the PDF text readers and time OCR and page images (bench/scans.py)",
+    )
+    parser.add_argument(
+        "--real-pdfs",
+        type=Path,
+        help="with --scans: a folder of real-world PDFs to measure the readers' agreement",
+    )
     parser.add_argument(
         "--keep",
         action="store_true",
@@ -812,6 +834,8 @@ def main(argv: list[str] | None = None) -> int:
         e2e = end_to_end(specs, corpus, base / "pipeline", args.workers)
         load = (load_before, os.getloadavg()[0])
         section = render(args, described, [bare, index, e2e.phase], e2e, load)
+        if args.scans:
+            section += "\n" + scans_section(base, args, font)
         print(section)
         if not args.no_write:
             append(args.out, section)

@@ -29,6 +29,7 @@ def register_cli(app: Flask) -> None:
         app.cli.add_command(command)
     from .cli_audit import audit
     from .cli_backup import backup_cmd, restore_cmd, verify_cmd
+    from .cli_ocr import ocr_cmd
     from .cli_tokens import create_token
 
     for command in (backup_cmd, restore_cmd, verify_cmd):
@@ -36,6 +37,7 @@ def register_cli(app: Flask) -> None:
 
     app.cli.add_command(audit)
     app.cli.add_command(create_token)
+    app.cli.add_command(ocr_cmd)
 
 
 def _inquiry(code: str) -> Inquiry:
@@ -195,7 +197,12 @@ def ingest_cmd(paths, code, doc_type, source, report, workers) -> None:
 
 
 def _wait(outcomes: list[tuple[Path, ingest.Outcome]]) -> None:
-    ids = [o.document.id for _, o in outcomes if o.outcome == ingest.RECEIVED and o.document]
+    wait_for([o.document.id for _, o in outcomes
+              if o.outcome == ingest.RECEIVED and o.document])
+
+
+def wait_for(ids: list[int]) -> None:
+    """Until each of these documents is read (or failed), with a bar on a terminal."""
     with bar(total=len(ids), desc="Reading", unit="file") as progress:
         done = 0
         while done < len(ids):

@@ -58,6 +58,15 @@ SETTINGS: tuple[Setting, ...] = (
             "broad.", float),
     Setting("INDEX_LOCK_TIMEOUT", 30, "Seconds an index job waits for the index lock before it "
             "retries.", int),
+    Setting("OCR", "auto", "`auto`: read pages without a text layer, and scanned images, with "
+            "Tesseract in the job queue; `off`: leave them as no text (run `inquiry-docs ocr` "
+            "later)."),
+    Setting("TESSERACT_CMD", "tesseract", "The Tesseract program (a name on PATH or a full "
+            "path); when it is missing, scans stay without text, marked \"OCR not available\"."),
+    Setting("OCR_CHUNK_PAGES", 10, "Pages read per OCR child process; progress is saved after "
+            "each chunk.", int),
+    Setting("PDF_TEXT", "pdfium", "Text layer reader for PDFs: `pdfium` (fast) or `pypdf`; "
+            "the other one is the fallback when the first fails or finds no text."),
     Setting("ZIP_MAX_UNCOMPRESSED_MB", 200, "Largest total uncompressed size accepted inside a "
             "DOCX.", int),
     Setting("ZIP_MAX_RATIO", 100, "Highest compression ratio accepted inside a DOCX.", int),

@@ -22,7 +22,7 @@ from flask import current_app
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import audit, extract, faults
+from . import audit, extract, faults, ocr
 from .db import db
 from .models import Batch, BatchItem, Document, Inquiry, Page, Receipt, Status, User
 from .storage import Staged, Store, TooLarge
@@ -210,22 +210,26 @@ def process(document_id: int) -> str | None:
         return None
     document.status = Status.EXTRACTING
     document.attempts += 1
+    document.ocr_done = document.ocr_total = 0
     db.session.commit()
     config = current_app.config
+    path = str(store().path_for(document.sha256))
     try:
         result = extract.extract(
-            str(store().path_for(document.sha256)), document.mime,
+            path, document.mime,
             cpu_seconds=config["EXTRACT_TIMEOUT"], memory_mb=config["EXTRACT_MEMORY_MB"],
             zip_limits=extract.ZipLimits(
                 max_uncompressed_bytes=config["ZIP_MAX_UNCOMPRESSED_MB"] * 1024 * 1024,
                 max_ratio=config["ZIP_MAX_RATIO"], max_entries=config["ZIP_MAX_ENTRIES"],
             ),
+            pdf_text=config["PDF_TEXT"],
         )
+        no_text_reason = ocr.fill(document, path, result)
     except extract.ExtractionError as error:
         return _fail(document, error.reason)
     if not store().exists(document.sha256):
         return _fail(document, "The stored original is missing.")
-    _save_pages(document, result)
+    _save_pages(document, result, no_text_reason or NO_TEXT_REASON)
     _receive_attachments(document, result.attachments)
     return document.status
 
@@ -239,10 +243,12 @@ def _fail(document: Document, reason: str) -> str:
     return Status.FAILED
 
 
-def _save_pages(document: Document, result: extract.Extracted) -> None:
+def _save_pages(document: Document, result: extract.Extracted, no_text_reason: str) -> None:
     db.session.execute(delete(Page).where(Page.document_id == document.id))
     db.session.add_all(
-        Page(document_id=document.id, number=number, text=text) for number, text in result.pages
+        Page(document_id=document.id, number=number, text=text, ocr=number in result.ocr,
+             ocr_confidence=result.ocr.get(number))
+        for number, text in result.pages
     )
     document.page_count = len(result.pages)
     document.page_label = result.page_label
@@ -253,10 +259,11 @@ def _save_pages(document: Document, result: extract.Extracted) -> None:
         document.document_date = result.created.replace(tzinfo=None)
     has_text = any(text.strip() for _, text in result.pages)
     document.status = Status.INDEXING if has_text else Status.NO_TEXT
-    document.reason = "" if has_text else NO_TEXT_REASON
+    document.reason = "" if has_text else no_text_reason
+    document.ocr_total = document.ocr_done = 0  # progress is over; pages carry the flag
     audit.record("text_extracted", object_type="document", object_id=document.id,
                  inquiry_id=document.inquiry_id, urn=document.urn, pages=len(result.pages),
-                 status=str(document.status))
+                 ocr_pages=len(result.ocr), status=str(document.status))
     db.session.commit()
     faults.point("after_pages_commit")
     if has_text:

@@ -9,6 +9,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     String,
@@ -133,6 +134,9 @@ class Document(db.Model):
     status: Mapped[str] = mapped_column(String(20), default=Status.RECEIVED, index=True)
     reason: Mapped[str] = mapped_column(Text, default="")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # OCR progress while the job reads scanned pages: pages done of pages to read.
+    ocr_done: Mapped[int] = mapped_column(Integer, default=0)
+    ocr_total: Mapped[int] = mapped_column(Integer, default=0)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"), nullable=True)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     uploaded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
@@ -148,6 +152,8 @@ class Document(db.Model):
 
     @property
     def status_label(self) -> str:
+        if self.status == Status.EXTRACTING and self.ocr_total:
+            return f"Reading text (OCR) {self.ocr_done}/{self.ocr_total}"
         return STATUS_LABELS.get(Status(self.status), self.status)
 
     @property
@@ -162,6 +168,10 @@ class Page(db.Model):
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
     number: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
+    # The text came from OCR of the page image, with Tesseract's mean word confidence
+    # (0-100; None when OCR found no words).
+    ocr: Mapped[bool] = mapped_column(Boolean, default=False)
+    ocr_confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class Receipt(db.Model):

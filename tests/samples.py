@@ -442,3 +442,48 @@ def crash() -> None:
 def fail_with_path(path: str) -> None:
     """Raise an ordinary exception that mentions a server path."""
     raise KeyError(f"no /Root object in {path}")
+
+
+# --- scans ---------------------------------------------------------------------------------
+
+
+def text_image(lines: Sequence[str], size: tuple[int, int] = (1240, 1754), *,
+               rotate: int = 0, font_size: int = 40):
+    """A page scanned at 150 dpi (A4 by default): black text on white, turned by `rotate`
+    degrees anticlockwise as a sheet fed in sideways would be."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.new("L", size, 255)
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default(size=font_size)
+    y = font_size * 2
+    for line in lines:
+        draw.text((font_size * 2, y), line, fill=0, font=font)
+        y += int(font_size * 1.6)
+    return image.rotate(rotate, expand=True, fillcolor=255) if rotate else image
+
+
+def make_scanned_pdf(pages: Sequence[object]) -> bytes:
+    """A PDF of page images (no text layer), like a scanner's output. Each entry is a PIL
+    image, or a str for a page with a real text layer (a mixed document)."""
+    pdf = _new_pdf(None, None, None)
+    for page in pages:
+        if isinstance(page, str):
+            pdf.add_page(format="A4")
+            pdf.multi_cell(0, 6, _latin1(page))
+        else:  # the page is the size of the picture scanned at 150 dpi
+            width, height = (px * 25.4 / 150 for px in page.size)
+            pdf.add_page(format=(width, height))
+            pdf.image(page, x=0, y=0, w=width, h=height)
+    return bytes(pdf.output())
+
+
+def make_image_file(images: Sequence[object], fmt: str = "PNG") -> bytes:
+    """Image bytes; several images make a multi-page TIFF."""
+    out = io.BytesIO()
+    first, *rest = images
+    if rest:
+        first.save(out, "TIFF", save_all=True, append_images=rest, compression="tiff_lzw")
+    else:
+        first.save(out, fmt)
+    return out.getvalue()

@@ -61,6 +61,7 @@ GET_TABLE: dict[str, dict[str, set[int]]] = {
     "documents.show": DOC_READERS,
     "documents.download": DOC_READERS,
     "documents.similar": DOC_READERS,
+    "documents.page_image": DOC_READERS,
     "documents.edit": deny({"secretariat": OK, "admin": OK}),
     "documents.marking": deny({"legal": OK, "admin": OK}),
     "inquiries.create": {**{r: {403} for r in ROLES if r not in ("anonymous", "admin")},
@@ -169,6 +170,7 @@ def world(app, admin_client, inquiry):
         "tag_id": tag.id,
         "note_id": note.id,
         "bundle_id": bundle.id,
+        "size": "thumb",
     }
     return clients, ids, document
 

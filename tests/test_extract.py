@@ -21,7 +21,7 @@ from inquiry_docs.extract import ExtractionError, Rejected, ZipLimits, check_typ
 from inquiry_docs.extract import docx as docx_extractor
 from inquiry_docs.extract.pdf import BOMB, DAMAGED, ENCRYPTED
 from inquiry_docs.extract.text import pack
-from inquiry_docs.extract.types import DOCX, EMAIL, PDF, TEXT
+from inquiry_docs.extract.types import DOCX, EMAIL, JPEG, PDF, PNG, TEXT, TIFF
 from inquiry_docs.extract.zipcheck import DOCTYPE, check_zip
 from tests import samples
 
@@ -67,6 +67,36 @@ def test_pdf_pages_and_metadata(put):
     )
 
 
+@pytest.mark.parametrize("reader", ["pdfium", "pypdf"])
+def test_both_pdf_readers_give_the_same_pages_and_metadata(put, reader):
+    created = datetime(2019, 6, 3, 14, 5, 9, tzinfo=UTC)
+    path = put("s.pdf", samples.make_pdf(["The witness attended the school.", "", "End."],
+                                         title="Statement of W1", author="Counsel",
+                                         created=created))
+    result = extract.PDF_READERS[reader](path)
+    assert [(n, " ".join(t.split())) for n, t in result.pages] == [
+        (1, "The witness attended the school."), (2, ""), (3, "End.")]
+    assert (result.title, result.author, result.created) == ("Statement of W1", "Counsel",
+                                                             created)
+
+
+def test_either_reader_first_reads_a_damaged_header_and_names_encryption(put):
+    data = samples.make_pdf(["Recovered by the other reader."])
+    path = put("s.pdf", b"%PDF-1.3\n%garbage" + data[data.index(b"\n") + 1:])
+    assert "Recovered" in extract.read_pdf(path, "pdfium").pages[0][1]
+    assert "Recovered" in extract.read_pdf(path, "pypdf").pages[0][1]
+    encrypted = put("e.pdf", samples.make_encrypted_pdf())
+    with pytest.raises(ExtractionError, match="encrypted"):
+        extract.read_pdf(encrypted, "pdfium")
+
+
+def test_a_bomb_is_named_by_pypdf_after_pdfium_meets_the_memory_limit(put):
+    path = put("bomb.pdf", samples.make_bomb_pdf())
+    with pytest.raises(ExtractionError) as caught:
+        extract.extract(path, PDF, cpu_seconds=20, pdf_text="pdfium")
+    assert caught.value.reason == BOMB
+
+
 def test_pdf_with_non_latin_text_is_built_and_read(put):
     path = put("s.pdf", samples.make_pdf(["Name: 证据 Zoë"]))
     assert "Zoë" in extract.extract_inline(path, PDF).pages[0][1]
@@ -97,8 +127,10 @@ def test_bad_pdfs_fail_with_a_reason_in_the_sandbox(put, builder, reason):
 
 
 def test_bomb_is_an_error_inline_too(put):
+    # With pypdf, whose stream caps need no sandbox (PDFium relies on the child's limit).
     with pytest.raises(ExtractionError, match="decompression bomb"):
-        extract.extract_inline(put("x.pdf", samples.make_xobject_bomb_pdf()), PDF)
+        extract.extract_inline(put("x.pdf", samples.make_xobject_bomb_pdf()), PDF,
+                               pdf_text="pypdf")
 
 
 def test_pdf_with_empty_user_password_opens(put):
@@ -404,7 +436,7 @@ def test_check_type_rejects(put, name, builder, message):
 
 
 def test_registry_matches_the_contract():
-    assert set(extract.SUPPORTED) == {PDF, DOCX, TEXT, EMAIL}
+    assert set(extract.SUPPORTED) == {PDF, DOCX, TEXT, EMAIL, PNG, JPEG, TIFF}
     assert extract.SUPPORTED[PDF].name == "PDF"
     assert extract.SUPPORTED[TEXT].extensions == frozenset({".txt", ".text", ".md", ".csv"})
     assert all(callable(fmt.extractor) for fmt in extract.SUPPORTED.values())

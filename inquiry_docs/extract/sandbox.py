@@ -30,6 +30,8 @@ PRELOAD = [
     "encodings.ascii",
     "pypdf.filters",
     "pypdf._codecs._codecs",
+    "inquiry_docs.extract.ocr",
+    "pypdfium2",
 ]
 CHILD_NAME = "inquiry-docs-extract"
 _GRACE_CPU_SECONDS = 2  # between SIGXCPU (soft limit) and SIGKILL (hard limit)

@@ -17,6 +17,12 @@ PDF = "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 TEXT = "text/plain"
 EMAIL = "message/rfc822"
+PNG = "image/png"
+JPEG = "image/jpeg"
+TIFF = "image/tiff"
+IMAGES = frozenset({PNG, JPEG, TIFF})
+# Formats whose pages can be shown as images (and read by OCR when they carry no text).
+PAGED = IMAGES | {PDF}
 
 # mime -> (display name, accepted extensions); __init__ binds an extractor to each.
 KNOWN: dict[str, tuple[str, frozenset[str]]] = {
@@ -24,13 +30,17 @@ KNOWN: dict[str, tuple[str, frozenset[str]]] = {
     DOCX: ("DOCX", frozenset({".docx"})),
     TEXT: ("text", frozenset({".txt", ".text", ".md", ".csv"})),
     EMAIL: ("email", frozenset({".eml"})),
+    PNG: ("PNG image", frozenset({".png"})),
+    JPEG: ("JPEG image", frozenset({".jpg", ".jpeg"})),
+    TIFF: ("TIFF image", frozenset({".tif", ".tiff"})),
 }
 
 # Plain text by another name; "text/x-*" are libmagic's guesses at programming languages.
 _PLAIN_TEXT = {"text/csv", "application/csv", "text/markdown", "text/tab-separated-values"}
 _EMAIL_LIKE = {EMAIL, "message/news"}
 
-_CONTENT_WORDS = {PDF: "PDF", DOCX: "DOCX", TEXT: "plain text", EMAIL: "an email message"}
+_CONTENT_WORDS = {PDF: "PDF", DOCX: "DOCX", TEXT: "plain text", EMAIL: "an email message",
+                  PNG: "a PNG image", JPEG: "a JPEG image", TIFF: "a TIFF image"}
 
 # What libmagic reports for things people upload by mistake, in words for the message.
 _DESCRIPTIONS = {
@@ -74,6 +84,8 @@ class Extracted:
     author: str | None = None
     created: datetime | None = None
     attachments: list[Attachment] = field(default_factory=list)
+    # Pages whose text came from OCR: number -> mean word confidence (0-100).
+    ocr: dict[int, float | None] = field(default_factory=dict)
 
 
 class ExtractionError(Exception):
@@ -184,7 +196,8 @@ def _refusal(mime: str, ext: str) -> str:
     if mime not in KNOWN:
         return (
             f"Files of this type ({describe(mime)}) are not supported. "
-            "Supported: PDF, DOCX, plain text and email (.eml)."
+            "Supported: PDF, DOCX, plain text, email (.eml) and scanned images "
+            "(PNG, JPEG, TIFF)."
         )
     if not ext:
         return (

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_login import login_required
 from sqlalchemy import func, select
 
-from .. import audit, audit_query, ingest, metadata, permissions
+from .. import audit, audit_query, extract, ingest, metadata, page_images, permissions
 from ..db import db
 from ..models import STATUS_LABELS, Document, Page, Status
 from ..search import backend
@@ -88,6 +98,7 @@ def show(document_id: int):
         **document_panel(who, document),
         children=[c for c in document.children if permissions.can_see(who, c)],
         views=max(1, -(-document.page_count // PAGES_PER_VIEW)), query=query, hits=hits,
+        has_images=page_images.has_images(document),
         can_retry=document.status in ATTENTION and permissions.can(
             who, "manage_failed", document.inquiry_id),
     )
@@ -195,6 +206,30 @@ def download(document_id: int):
     response.headers["Content-Length"] = str(document.size)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/<int:document_id>/pages/<int:number>/<size>.png")
+@login_required
+def page_image(document_id: int, number: int, size: str):
+    """A page as an image, for those who may see the document (404 like it otherwise)."""
+    document = guard.document_or_404(document_id)
+    if size not in page_images.SIZES or not page_images.has_images(document) \
+            or not 1 <= number <= document.page_count:
+        abort(404)
+    try:
+        path = page_images.page_image(document, number, size)
+    except extract.ExtractionError:
+        abort(404)
+    if size == "read":  # thumbnails are glanced at; a page image is read, and recorded
+        audit.record("page_image_viewed", user=guard.user(), object_type="document",
+                     object_id=document.id, inquiry_id=document.inquiry_id, urn=document.urn,
+                     page=number)
+        db.session.commit()
+    response = send_file(path, mimetype="image/png", conditional=False, etag=False,
+                         max_age=None)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
 

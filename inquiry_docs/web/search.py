@@ -28,6 +28,19 @@ def page_texts(document_id: int, numbers: list[int]) -> dict[int, str]:
     ).all())
 
 
+def ocr_pages(results) -> set[tuple[int, int]]:
+    """(document id, page number) of the shown hits whose text was read by OCR."""
+    if results is None or not results.documents:
+        return set()
+    wanted = {(d.document_id, p.number) for d in results.documents for p in d.pages}
+    rows = db.session.execute(
+        select(Page.document_id, Page.number).where(
+            Page.document_id.in_({d for d, _ in wanted}), Page.ocr.is_(True),
+            Page.number.in_({n for _, n in wanted}))
+    ).all()
+    return {(d, n) for d, n in rows if (d, n) in wanted}
+
+
 def run_search(user, query: str, inquiry_id: int | None = None, offset: int = 0,
                limit: int = PER_PAGE, *, filters: Filters | None = None,
                sort: str = "relevance", expand: int | None = None, facets: bool = False):
@@ -139,13 +152,14 @@ def search():
         hit = next((h for h in results.documents if h.document_id == expand), None)
         if hit is not None:
             return render_template("search/_pages.html", hit=hit, d=rows[hit.document_id],
-                                   query=query, args=args, page=page, expanded=True)
+                                   query=query, args=args, page=page, expanded=True,
+                                   ocr=ocr_pages(results))
     return render_template(
         "search/index.html", query=query, results=results, rows=rows, page=page,
         per_page=PER_PAGE, inquiries=inquiries, filters=filters, sort=sort, sorts=SORTS,
         expand=expand, args=args, too_broad=too_broad,
         facets=_facet_panel(results, filters, inquiries, tag_names),
-        tags_of=tags.of_documents(list(rows)) if rows else {},
+        tags_of=tags.of_documents(list(rows)) if rows else {}, ocr=ocr_pages(results),
     )
 
 

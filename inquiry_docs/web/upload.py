@@ -59,7 +59,10 @@ def progress(batch: Batch) -> dict:
     items = batch.items
     stored = [i for i in items if i.document is not None]
     finished = [i for i in stored if i.document.status in DONE]
+    reading = [i.document for i in stored if i.document.status == Status.EXTRACTING]
     return {
+        "ocr_done": sum(d.ocr_done for d in reading),
+        "ocr_total": sum(d.ocr_total for d in reading),
         "total": len(items),
         "rejected": sum(1 for i in items if i.outcome == ingest.REJECTED),
         "stored": len(stored),

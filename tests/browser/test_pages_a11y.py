@@ -213,6 +213,7 @@ PAGES = [
     ("/documents/", 200, "2 documents"),
     ("/documents/?status=failed", 200, "1 document"),
     ("/documents/1", 200, "Statement of the head teacher"),
+    ("/documents/1?q=duty", 200, "Open the image of page 2 full size"),
     ("/documents/2", 200, "The PDF is encrypted and needs a password."),
     ("/documents/attention", 200, "locked.pdf"),
     ("/inquiries/", 200, "Oldham local inquiry"),

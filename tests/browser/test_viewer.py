@@ -1,0 +1,90 @@
+"""The page viewer: a scanned document's thumbnails and page images beside their OCR text,
+search words marked, and keys for pages, hits and zoom. (The same reading by plain links,
+without JavaScript, is checked on the HTML in tests/test_viewer.py.)"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import time
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from inquiry_docs import ingest
+from inquiry_docs.db import db
+from inquiry_docs.models import Document
+from inquiry_docs.web.inquiries import create_inquiry
+from tests import samples
+from tests.browser.test_walk import sign_in
+from tests.conftest import make_user
+
+pytestmark = pytest.mark.browser
+
+READER = "reader@example.org"
+WORDS = ["notebook", "referral", "council", "signature"]
+
+
+@pytest.fixture
+def scanned(live_server) -> int:
+    """A four-page scan; each page names one word, the last two both say "signature"."""
+    if not shutil.which("tesseract"):
+        pytest.skip("Tesseract is not installed")  # test_ocr.py fails for it under CI
+    app = live_server.app
+    pages = [samples.text_image([f"Page about the {word}", "signature" if n > 1 else "end"])
+             for n, word in enumerate(WORDS)]
+    with app.app_context():
+        inquiry = create_inquiry("OLD", "Oldham local inquiry")
+        reader = make_user(READER, "reader", inquiry)
+        outcome = ingest.receive(ingest.Incoming(
+            io.BytesIO(samples.make_scanned_pdf(pages)), "scan.pdf", inquiry, user=reader))
+        document_id = outcome.document.id
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with app.app_context():
+            if db.session.get(Document, document_id).status == "indexed":
+                return document_id
+        time.sleep(0.2)
+    raise AssertionError("the scan was not read in time")
+
+
+def _loaded(page: Any, selector: str) -> bool:
+    """Wait until the first image matching `selector` has loaded (they load lazily)."""
+    page.wait_for_function(
+        "s => { const img = document.querySelector(s); return img.complete && "
+        "img.naturalWidth > 0; }", arg=selector, timeout=20_000)
+    return True
+
+
+def test_viewer_with_keys_and_zoom(page, live_server, scanned, console_errors, axe_check):
+    page.goto("/auth/login")
+    sign_in(page, live_server, READER)
+    page.goto(f"/documents/{scanned}?q=signature")
+    expect(page.get_by_role("navigation", name="Page thumbnails").get_by_role("link")
+           ).to_have_count(4)
+    expect(page.locator("#page-3 mark")).to_have_text("signature")
+    expect(page.locator("#page-1 .govuk-tag")).to_contain_text("Text from OCR")
+    page.locator("#page-1 .app-page__image").scroll_into_view_if_needed()
+    expect(page.locator("#page-1 .app-page__image")).to_be_visible()
+    assert _loaded(page, "#page-1 .app-page__image")
+    assert _loaded(page, ".app-thumbs__image")
+    axe_check(page)
+
+    page.keyboard.press("j")
+    expect(page.locator("#page-2")).to_be_focused()
+    page.keyboard.press("k")
+    expect(page.locator("#page-1")).to_be_focused()
+    width = page.locator("#page-1 .app-page__image").evaluate("img => img.clientWidth")
+    page.keyboard.press("+")
+    wider = page.locator("#page-1 .app-page__image").evaluate("img => img.clientWidth")
+    assert wider > width
+    page.get_by_role("button", name="Fit to column").click()
+    assert page.locator("#page-1 .app-page__image").evaluate("img => img.clientWidth") == width
+
+    page.keyboard.press("n")  # next hit: the matches are pages 3 and 4
+    expect(page.locator(".app-hit-nav")).to_contain_text("Hit 2 of 2")
+    page.wait_for_load_state("load")  # viewer.js, a module, listens from then on
+    page.keyboard.press("p")
+    expect(page.locator(".app-hit-nav")).to_contain_text("Hit 1 of 2")
+    assert console_errors == []
