@@ -31,10 +31,8 @@ log = logging.getLogger(__name__)
 
 RECEIVED, DUPLICATE, REJECTED = "received", "duplicate", "rejected"
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
-NO_TEXT_REASON = (
-    "No text was found in this file. It may be a scanned image; it can be read once "
-    "OCR is available."
-)
+# For files OCR does not apply to (Word, plain text, e-mail); scans get ocr.py's reasons.
+NO_TEXT_REASON = "No text was found in this file: it has no words to read or search."
 MAX_ATTACHMENT_DEPTH = 3
 
 

@@ -362,6 +362,14 @@ def test_an_index_from_before_review_fields_asks_for_reindex_then_works(app, wor
     client = _client(app, "admin@example.org")
     response = client.get("/", query_string={"q": "fern"})
     assert response.status_code == 503 and b"inquiry-docs reindex" in response.data
+    from inquiry_docs import tokens
+    from inquiry_docs.models import User
+
+    admin = db.session.execute(select(User).where(User.email == "admin@example.org")).scalar_one()
+    bearer = {"Authorization": f"Bearer {tokens.create(admin, 'api')[1]}"}
+    api = app.test_client().get("/api/v1/search", query_string={"q": "fern"}, headers=bearer)
+    assert api.status_code == 503 and api.is_json  # the API answers in JSON, not a page
+    assert "rebuilt" in api.get_json()["error"]
     result = runner.invoke(args=["reindex"])
     assert result.exit_code == 0, result.output
     assert b"5 documents" in client.get("/", query_string={"q": "fern"}).data

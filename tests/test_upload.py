@@ -182,6 +182,13 @@ def test_scanned_pdf_is_no_text_not_an_empty_indexed_document(app, admin_client,
     assert app.extensions["search"].indexed_page_counts() == {}
 
 
+def test_a_word_file_without_words_is_no_text_without_talk_of_ocr(app, admin_client, inquiry):
+    upload(admin_client, inquiry, [(samples.make_docx(["   "]), "blank.docx")])
+    (document,) = docs()
+    assert document.status == "no_text"
+    assert document.reason == "No text was found in this file: it has no words to read or search."
+
+
 @pytest.mark.parametrize("name", ["../../etc/passwd.pdf", "a\x00b.pdf",
                                   "invoice\u202efdp.exe.pdf", "..\\..\\win.pdf"])
 def test_hostile_filenames_are_cleaned_and_never_used_as_paths(app, admin_client, inquiry,

@@ -41,6 +41,10 @@ def register(app: Flask) -> None:
     @app.errorhandler(IndexOutdated)
     def _index_outdated(error: IndexOutdated):
         # After an upgrade that changed the index's fields, until `reindex` has run.
+        if request.path.startswith("/api/"):
+            from .api import error_response
+
+            return error_response(503, "The search index is being rebuilt; try again later.")
         return render_template("errors/error.html", code=503, title="Search is being rebuilt",
                                message="The search index was built by an older version and "
                                "must be rebuilt. An administrator can run "
