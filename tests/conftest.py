@@ -7,6 +7,7 @@ tests of the real queue (SQLite storage, consumer threads, retries) build their 
 from __future__ import annotations
 
 import io
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -143,3 +144,13 @@ def bomb_pdf() -> bytes:
     from tests import samples
 
     return samples.make_bomb_pdf()
+
+
+def require(present: bool, missing: str) -> None:
+    """Skip a test whose system tool is missing on a developer's machine; fail it in CI,
+    where `.ci/run` installs every tool the suite needs, so a skip cannot hide a gap."""
+    if present:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{missing} in CI: .ci/run should provide it")
+    pytest.skip(missing)

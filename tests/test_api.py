@@ -26,7 +26,7 @@ from inquiry_docs.models import ApiToken, AuditEvent, Document, Membership, User
 from inquiry_docs.web.inquiries import create_inquiry
 from inquiry_docs.web.server import make_server
 from tests import samples
-from tests.conftest import PASSWORD, build_app, login, make_user, upload
+from tests.conftest import PASSWORD, build_app, login, make_user, require, upload
 
 ROOT = Path(__file__).resolve().parents[1]
 API_DOC = ROOT / "docs" / "api.md"
@@ -577,8 +577,7 @@ def live_url(app: Flask, world) -> Iterator[str]:
 
 def test_documented_curl_examples_work(app, world, live_url):
     curl = shutil.which("curl")
-    if curl is None:
-        pytest.skip("curl is not installed")
+    require(curl is not None, "curl is not installed")
     examples = _examples()
     assert len(examples) >= 4
     env = {

@@ -10,13 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import require
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.slow
 def test_scans_benchmark_reports_readers_ocr_and_rendering(tmp_path: Path) -> None:
-    if not shutil.which("tesseract"):
-        pytest.skip("Tesseract is not installed")  # tests/test_ocr.py fails for it in CI
+    require(shutil.which("tesseract") is not None, "Tesseract is not installed")
     sys.path.insert(0, str(ROOT / "bench"))
     try:
         import scans

@@ -7,7 +7,6 @@ fail under CI (CI=true), where `.ci/run` installs it.
 
 from __future__ import annotations
 
-import os
 import shutil
 
 import pytest
@@ -19,16 +18,13 @@ from inquiry_docs.extract import ocr as tesseract
 from inquiry_docs.extract.render import BAD_IMAGE
 from inquiry_docs.models import AuditEvent, Document, Page
 from tests import samples
-from tests.conftest import build_app, login, make_user, upload
+from tests.conftest import build_app, login, make_user, require, upload
 
 
 @pytest.fixture
 def needs_tesseract() -> None:
-    if shutil.which("tesseract"):
-        return
-    if os.environ.get("CI"):
-        pytest.fail("Tesseract is missing in CI: .ci/run should install tesseract-ocr.")
-    pytest.skip("Tesseract is not installed (apt-get install tesseract-ocr)")
+    require(shutil.which("tesseract") is not None,
+            "Tesseract is not installed (apt-get install tesseract-ocr)")
 
 
 def docs() -> list[Document]:
