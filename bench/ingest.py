@@ -25,7 +25,6 @@ import argparse
 import bisect
 import json
 import os
-import platform
 import random
 import shlex
 import shutil
@@ -40,11 +39,13 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from report import append, machine  # bench/report.py, beside this script
+
 ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("pypdf", "Whoosh-Reloaded", "python-docx", "huey", "SQLAlchemy")
 TARGET = 0.75
 INQUIRY = "BEN"
 MARKER = "zyxquillonmarsh"  # never produced by the vocabulary below
@@ -55,7 +56,6 @@ FONTS = (
 )
 PDF_MIME = "application/pdf"
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-INTRO = "# Benchmarks\n\nMeasured figures; each section is one run of the command it names.\n"
 
 
 # --- English-like text ---------------------------------------------------------------------
@@ -631,34 +631,6 @@ def verify(
 # --- the report --------------------------------------------------------------------------
 
 
-def _version(name: str) -> str:
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return "not installed"
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    packages = ", ".join(
-        f"{n} {_version(n)}"
-        for n in ("pypdf", "Whoosh-Reloaded", "python-docx", "huey", "SQLAlchemy")
-    )
-    return (
-        f"{cpu}, {os.cpu_count()} cores, {ram:.1f} GiB RAM; {platform.system()} "
-        f"{platform.release()}; Python {platform.python_version()}, SQLite "
-        f"{sqlite3.sqlite_version}; {packages}"
-    )
-
-
 def _row(phase: Phase) -> str:
     largest = f"{phase.largest_mb:,.0f}" if phase.largest_mb is not None else "-"
     cpu = f"{phase.cpu_seconds:,.1f}" if phase.cpu_seconds is not None else "-"
@@ -694,7 +666,7 @@ def render(
     lines = [
         f"## Ingest, {when}",
         "",
-        f"- Machine: {machine()}",
+        "- Machine: " + machine(PACKAGES),
         f"- Command: `{args.command}` (in effect: `{args.effective}`)",
         f"- Corpus: {corpus}",
         "",
@@ -728,14 +700,6 @@ def render(
         "",
     ]
     return "\n".join(lines)
-
-
-def append(out: Path, section: str) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if not out.exists() or not out.read_text().strip():
-        out.write_text(INTRO)
-    with out.open("a") as fh:
-        fh.write("\n" + section)
 
 
 # --- scans: PDF readers, OCR, page images (opt-in) ------------------------------------------

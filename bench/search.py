@@ -34,12 +34,10 @@ import io
 import json
 import logging
 import os
-import platform
 import pstats
 import random
 import shlex
 import shutil
-import sqlite3
 import sys
 import tempfile
 import threading
@@ -48,14 +46,15 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 
+from report import append, machine  # bench/report.py, beside this script
+
 ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("Whoosh-Reloaded", "Flask", "Werkzeug", "SQLAlchemy")  # versions named in the report
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-INTRO = "# Benchmarks\n\nMeasured figures; each section is one run of the command it names.\n"
 SEARCH_TARGET_MS = 150.0
 PAGE_TARGET_MS = 250.0
 TARGET_PAGES = 100_000
@@ -681,33 +680,6 @@ def profile(app, query: str) -> list[str]:
 # --- the report --------------------------------------------------------------------------------
 
 
-def _version(name: str) -> str:
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return "not installed"
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    packages = ", ".join(
-        f"{n} {_version(n)}" for n in ("Whoosh-Reloaded", "Flask", "Werkzeug", "SQLAlchemy")
-    )
-    return (
-        f"{cpu}, {os.cpu_count()} cores, {ram:.1f} GiB RAM; {platform.system()} "
-        f"{platform.release()}; Python {platform.python_version()}, SQLite "
-        f"{sqlite3.sqlite_version}; {packages}"
-    )
-
-
 def _stats(samples: list[Sample]) -> tuple[float, float, float]:
     values = [s.ms for s in samples]
     return percentile(values, 50), percentile(values, 95), max(values, default=0.0)
@@ -740,7 +712,7 @@ def render(
     lines = [
         f"## Search, {when}",
         "",
-        f"- Machine: {machine()}",
+        "- Machine: " + machine(PACKAGES),
         f"- Command: `{args.command}` (in effect: `{args.effective}`)",
         f"- Corpus: {built.pages:,} pages in {built.documents:,} documents ({PAGES_PER_DOC} pages "
         f"each) over 2 inquiries, {built.text_bytes / built.pages:,.0f} bytes of text a page "
@@ -811,14 +783,6 @@ def render(
         ]
     lines.append("")
     return "\n".join(lines)
-
-
-def append(out: Path, section: str) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if not out.exists() or not out.read_text().strip():
-        out.write_text(INTRO)
-    with out.open("a") as fh:
-        fh.write("\n" + section)
 
 
 # --- main ----------------------------------------------------------------------------------------
