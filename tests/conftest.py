@@ -154,3 +154,25 @@ def require(present: bool, missing: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"{missing} in CI: .ci/run should provide it")
     pytest.skip(missing)
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """One throwaway PostgreSQL cluster for the session (see tests/services.py)."""
+    from tests import services
+
+    require(services.postgres_bin() is not None, "PostgreSQL is not installed")
+    server = services.start_postgres()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """One throwaway Redis for the session (see tests/services.py)."""
+    from tests import services
+
+    require(services.redis_bin() is not None, "Redis is not installed")
+    server = services.start_redis()
+    yield server
+    server.stop()
