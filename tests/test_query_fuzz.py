@@ -123,3 +123,22 @@ def test_the_printed_form_of_a_query_reads_back_the_same(tree):
     assert not parsed.fallback, (printed, parsed.notice)
     assert parsed.node == tree, printed
     assert ql.to_text(parsed.node) == printed
+
+
+PAGE_TEXT = st.one_of(
+    st.text(max_size=400),
+    st.lists(st.sampled_from(["abused", "Abuses", "the", "a", "I", "réunion", "naïve", "3.5",
+                              "e.g.", "don't", "x", " ", "\n", ",", "ÉCOLE", "straße", "İ",
+                              "running", "ran", "1.2.3", "_", "ﬁrst"]),
+             max_size=80).map(" ".join),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(PAGE_TEXT)
+def test_snippet_marks_are_the_analysers_own(backend, text):
+    """The one-pass tokenizer used for snippets finds what the two analysers find."""
+    schema = backend._ix().schema
+    fast = ql.marking_tokenizer(schema["text"].analyzer, schema["exact"].analyzer)
+    slow = ql.analysed_marks(schema["text"].analyzer, schema["exact"].analyzer)
+    assert list(fast(text)) == list(slow(text))

@@ -34,11 +34,15 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from heapq import merge
 from typing import NamedTuple
 
 from whoosh import query as wq
+from whoosh.analysis import STOP_WORDS, StemFilter, StopFilter
 from whoosh.query.spans import SpanNear2
+
+from .segments import ColumnRange, Memo
 
 MAX_QUERY_CHARS = 1000
 MAX_CLAUSES = 50
@@ -67,6 +71,7 @@ FIELDS = ("urn", "title", "type", "source", "tag", "rec", "date")
 EXPANDABLE = (None, "urn", "title", "source")  # fields where * and ~ make sense
 NOT_YET = {"tag": "tags"}
 EXACT_MARK = "\x1f"  # snippet terms from the exact field carry this in front
+UNDATED = 2**63  # raw date column values from here up mean "no date"
 
 
 class QueryTooBroad(Exception):
@@ -433,9 +438,12 @@ class Compiled:
     notices: list[str] = field(default_factory=list)
 
 
-def build(node: Node | None, schema, reader) -> Compiled:
-    """The tree as a Whoosh query; prefix and fuzzy words are expanded (and capped) here."""
-    compiler = _Compiler(schema, reader)
+def build(node: Node | None, schema, reader, memo: Memo | None = None) -> Compiled:
+    """The tree as a Whoosh query; prefix and fuzzy words are expanded (and capped) here.
+
+    With a `memo`, date ranges are answered from the date column (see segments.py).
+    """
+    compiler = _Compiler(schema, reader, memo)
     result = compiler.node(node) if node is not None else None
     if result is None and compiler.dropped:
         compiler.notice("Your search has only very common words (like “the” or “and”), "
@@ -445,9 +453,10 @@ def build(node: Node | None, schema, reader) -> Compiled:
 
 
 class _Compiler:
-    def __init__(self, schema, reader) -> None:
+    def __init__(self, schema, reader, memo: Memo | None = None) -> None:
         self.schema = schema
         self.reader = reader
+        self.memo = memo
         self.notices: list[str] = []
         self.expanded = 0
         self.dropped = False  # a word had only stop words in it
@@ -470,8 +479,7 @@ class _Compiler:
                 return None
             return wq.Every() if inner is wq.NullQuery else wq.Not(inner)
         if isinstance(node, Dates):
-            start, end = date_bounds(node)
-            return wq.DateRange("date", start, end)
+            return self.dates(node)
         if node.field in NOT_YET:
             self.notice(f"{node.field}: matches nothing yet: {NOT_YET[node.field]} are not "
                         "searchable until that feature arrives.")
@@ -491,11 +499,28 @@ class _Compiler:
                          self.expand(node, "title", node.text.lower())])
         if isinstance(node, Phrase) and node.field is None:
             words = self.analyse("exact", node.text)
+            if words and all(w in STOP_WORDS for w in words):
+                # On nearly every page, many times: matching the phrase means reading
+                # every position of every page, seconds on a large index.
+                raise QueryTooBroad(
+                    f"“{node.text}” has only very common words, found on nearly every page.",
+                    "Add a less common word inside the quotes, for example "
+                    "“in the care of the council”.")
             return _near("exact", words, node.slop)
         if node.field:  # title, source: word forms as that field analyses them
             return _near(node.field, self.analyse(node.field, node.text), 0)
         stems = self.analyse("text", node.text)
         return _any([_near("text", stems, 0), _near("title", stems, 0)])
+
+    def dates(self, node: Dates) -> wq.Query:
+        start, end = date_bounds(node)
+        if self.memo is None:
+            return wq.DateRange("date", start, end)
+        field = self.schema["date"]
+        # Raw column values; pages without a date hold the largest value and stay out.
+        low = field.to_column_value(start) if start else 0
+        high = field.to_column_value(end) if end else UNDATED - 1
+        return ColumnRange(self.memo, "date", low, high)
 
     def doc_type(self, node: Leaf) -> wq.Query:
         value = " ".join(re.split(r"[\s_-]+", node.text.strip().lower()))
@@ -570,8 +595,40 @@ class Mark(NamedTuple):
     endchar: int
 
 
+@lru_cache(maxsize=8)
+def _cached_stemmer(stemfn: Callable[[str], str]) -> Callable[[str], str]:
+    """One remembering stemmer per stemming function, kept across searches."""
+    return lru_cache(maxsize=100_000)(stemfn)
+
+
 def marking_tokenizer(stem, exact) -> Callable[[str], Iterable[Mark]]:
-    """Tokens for snippets: each word's stem and its exact form, in text order."""
+    """Tokens for snippets: each word's stem and its exact form, in text order.
+
+    The same words and stems the two analysers give, read in one pass with a cached
+    stemmer: running both analysers over every shown page was most of a search's time.
+    """
+    tokenizer, *filters = stem.items
+    stops = next(f for f in filters if isinstance(f, StopFilter))
+    stem_word = _cached_stemmer(next(f for f in filters if isinstance(f, StemFilter)).stemfn)
+    exact_stops = next((f for f in exact.items if isinstance(f, StopFilter)), None)
+    exact_min = exact_stops.min if exact_stops else 0  # no stop filter: every word kept
+    # Both analysers split words alike (tests/test_query_fuzz.py checks it on random text).
+    pattern = tokenizer.expression
+
+    def tokens(s: str) -> Iterator[Mark]:
+        for match in pattern.finditer(s):
+            word = match.group(0).lower()
+            start, end = match.span()
+            if len(word) >= stops.min and word not in stops.stops:
+                yield Mark(stem_word(word), start, end)
+            if len(word) >= exact_min:
+                yield Mark(EXACT_MARK + word, start, end)
+
+    return tokens
+
+
+def analysed_marks(stem, exact) -> Callable[[str], Iterable[Mark]]:
+    """What marking_tokenizer must give: both analysers run in full (for tests)."""
 
     def stems(s: str) -> Iterator[Mark]:
         for t in stem(s, chars=True, mode="index"):

@@ -12,22 +12,23 @@ import logging
 import os
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 
-from whoosh import columns as wcolumns
 from whoosh import index
 from whoosh import query as wq
 from whoosh.analysis import StandardAnalyzer, StemmingAnalyzer
 from whoosh.collectors import FilterCollector, TimeLimit, WrappingCollector
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, TEXT, Schema
-from whoosh.idsets import BitSet
+from whoosh.filedb.filestore import FileStorage
 from whoosh.searching import Searcher
 
 from .. import faults
 from ..permissions import Scope
-from . import DocumentHit, IndexPage, PageHit, Results, SnippetSource
+from . import DocumentHit, IndexPage, PageHit, Results, SnippetSource, segments
 from . import query as ql
 from .facets import (
     POSTING_FACETS,
@@ -43,9 +44,9 @@ from .snippets import snippet
 log = logging.getLogger(__name__)
 
 MAX_HITS = 100_000
-NO_DATE = 2**63  # untranslated date column values this large mean "no date"
+NO_DATE = ql.UNDATED
 EXPANDED = 50  # pages listed for a document whose "more pages" link was followed
-ALLOWED_CACHED = 64  # access-and-filter page sets kept per searcher
+PAGE_FACETS = ("rec",)  # linked page by page; the other posting facets are per document
 MORE_LIKE_TERMS = 12  # telling words a "more like this" search is built from
 MORE_LIKE_CHARS = 20_000  # of a document's text, enough to find them
 
@@ -100,6 +101,7 @@ class WhooshBackend:
         self._local = threading.local()
         self._open_lock = threading.Lock()
         self._index: index.Index | None = None
+        self._memo = segments.Memo()  # shared by every thread's searcher
 
     # --- opening ------------------------------------------------------------------------
 
@@ -107,56 +109,74 @@ class WhooshBackend:
         with self._open_lock:
             if self._index is None:
                 self.directory.mkdir(parents=True, exist_ok=True)
-                if index.exists_in(str(self.directory)):
-                    self._index = index.open_dir(str(self.directory))
+                storage = _storage(self.directory)
+                if storage.index_exists():
+                    self._index = storage.open_index()
                     if set(self._index.schema.names()) != set(make_schema().names()):
                         self._index = None
                         raise IndexOutdated("The search index was built by an older version: "
                                             "run `inquiry-docs reindex` to rebuild it.")
                 else:
-                    self._index = index.create_in(str(self.directory), make_schema())
+                    self._index = storage.create_index(make_schema())
             return self._index
 
     def _searcher(self) -> Searcher:
-        """This thread's searcher, reopened only when the index has changed since."""
+        """This thread's searcher, opened again when the index has changed since.
+
+        Opening is cheap (the files are read, not copied: see _storage); what was worked
+        out per segment stays in the shared memo, so only new segments cost anything.
+        """
         searcher = getattr(self._local, "searcher", None)
         if searcher is not None and searcher.up_to_date():
             return searcher
         if searcher is not None:
-            # Not refresh(): it fails on a reader of an empty index (no segments to reuse).
+            # Not refresh(): Whoosh's keeps readers of segments that have been merged away
+            # and misses deletions in the ones it reuses.
             searcher.close()
-        searcher = self._local.searcher = self._ix().searcher()
-        self._local.allowed = {}
-        self._local.columns = {}
+        searcher = self._ix().searcher(weighting=segments.Weighting(self._memo))
+        self._local.searcher = searcher
+        self._local.leaves = segments.leaves(searcher)
+        self._local.segids = tuple(segid for segid, _, _ in self._local.leaves)
+        self._memo.retain(self._local.segids)
         return searcher
 
-    def _column(self, name: str, translate: bool = True) -> list:
-        """One column of this thread's searcher as a list, read once per searcher.
+    def _column(self, name: str, translate: bool = True) -> tuple:
+        """One column of this thread's searcher as a list indexed by docnum.
 
         Reading a column value through Whoosh's multi-segment reader costs a segment lookup
         per hit; grouping and counting every hit of a broad search does tens of thousands.
         """
-        cache: dict[tuple[str, bool], list] = self._local.columns
-        values = cache.get((name, translate))
-        if values is None:
-            reader = self._local.searcher.reader()
-            values = cache[(name, translate)] = list(_column_reader(reader, name, translate))
-        return values
+        leaves = self._local.leaves
 
-    def _allowed(self, searcher: Searcher, allow: wq.Query) -> BitSet:
-        """The pages `allow` lets through, remembered for as long as this searcher lives.
+        def join() -> tuple:
+            return tuple(chain.from_iterable(
+                segments.column(self._memo, leaf, name, translate) for leaf in leaves))
+
+        return self._memo.get((self._local.segids, "column", name, translate), join)
+
+    def _terms(self, name: str) -> tuple[tuple[str, ...], ...]:
+        """The terms of field `name` on each page (docnum), for counting facets."""
+        leaves = self._local.leaves
+
+        def join() -> tuple:
+            return tuple(chain.from_iterable(
+                segments.term_lists(self._memo, leaf, name) for leaf in leaves))
+
+        return self._memo.get((self._local.segids, "terms", name), join)
+
+    def _allowed(self, allow: wq.Query) -> segments.Pages:
+        """The pages `allow` lets through (global docnums), worked out once per segment.
 
         Working the access filter out means walking every page of the user's inquiries;
         the same user (or anyone with the same reach) searches again with the same filter.
         """
-        cache: dict[wq.Query, BitSet] = self._local.allowed
-        pages = cache.get(allow)
-        if pages is None:
-            if len(cache) >= ALLOWED_CACHED:
-                del cache[next(iter(cache))]  # the oldest
-            pages = cache[allow] = BitSet(searcher.docs_for_query(allow),
-                                          size=searcher.doc_count_all())
-        return pages
+        leaves = self._local.leaves
+        size = self._local.searcher.doc_count_all()
+        return self._memo.get(
+            (self._local.segids, "allow", allow),
+            lambda: segments.Pages(size, (leaf[2] + docnum for leaf in leaves
+                                          for docnum in segments.allowed(self._memo, leaf,
+                                                                         allow))))
 
     # --- writing (jobs only) ------------------------------------------------------------
 
@@ -227,8 +247,9 @@ class WhooshBackend:
             for path in self.directory.iterdir():
                 if path.is_file() and not path.name.endswith(".lock"):
                     path.unlink()
-            self._index = index.create_in(str(self.directory), make_schema())
+            self._index = _storage(self.directory).create_index(make_schema())
             self._local = threading.local()
+            self._memo.clear()
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
@@ -242,6 +263,7 @@ class WhooshBackend:
         with self._open_lock:
             self._index = None
             self._local = threading.local()
+            self._memo.clear()
 
     def ping(self) -> int:
         """Open the index and count its pages: raises if it cannot be read."""
@@ -261,12 +283,12 @@ class WhooshBackend:
         """The user's text as a Whoosh query and any notice; raises only QueryTooBroad."""
         parsed = ql.parse(text)
         try:
-            compiled = ql.build(parsed.node, searcher.schema, searcher.reader())
+            compiled = ql.build(parsed.node, searcher.schema, searcher.reader(), self._memo)
         except QueryTooBroad:
             raise
         except Exception:  # valid syntax Whoosh still refused: never let it reach the user
             parsed = ql.plain_words(text)
-            compiled = ql.build(parsed.node, searcher.schema, searcher.reader())
+            compiled = ql.build(parsed.node, searcher.schema, searcher.reader(), self._memo)
         return compiled.query, " ".join(n for n in (parsed.notice, *compiled.notices) if n)
 
     def _hits(self, query: str, scope: Scope, filters: Filters | None,
@@ -290,7 +312,7 @@ class WhooshBackend:
         if narrowed is not None:
             parts.append(narrowed)
         parts.extend(extra)
-        allowed = self._allowed(searcher, parts[0] if len(parts) == 1 else wq.And(parts))
+        allowed = self._allowed(parts[0] if len(parts) == 1 else wq.And(parts))
         if not allowed:
             # Nothing within reach. Whoosh reads an empty allow-set as "no filter at all",
             # so the search must not run with it: it runs a query that matches nothing.
@@ -312,7 +334,6 @@ class WhooshBackend:
         """Hits grouped by document, in the order asked for, read from columns only."""
         if not hits.scored_length():  # also: an empty index has no columns to read
             return [], 0
-        reader = searcher.reader()
         doc_col = self._column("doc")
         page_col = self._column("page")
         grouped: dict[int, _Group] = {}
@@ -326,7 +347,7 @@ class WhooshBackend:
         groups = list(grouped.values())
         total_pages = sum(len(g.pages) for g in groups)
         if facets is not None:
-            _count(reader, self._column, groups, facets)
+            self._count(groups, facets)
         if sort == "relevance":
             # Equal scores in document order, so the order stays put when a document is
             # re-indexed after coding (previous/next through results relies on it).
@@ -340,6 +361,27 @@ class WhooshBackend:
             dated.sort(key=lambda g: date_col[g.first], reverse=sort == "date_desc")
             groups = dated + [g for g in groups if date_col[g.first] >= NO_DATE]
         return groups, total_pages
+
+    def _count(self, groups: list[_Group], facets: FacetCounts) -> None:
+        """Documents per facet value. Document-level values (the same on every page) are
+        read at each document's best page; recommendation links on any matching page."""
+        firsts = [group.first for group in groups]
+        for name, fieldname in (("inquiry", "inquiry"), ("type", "type"), ("source", "src")):
+            counts = Counter(map(self._column(fieldname).__getitem__, firsts))
+            facets.values[name].update((v, n) for v, n in counts.items() if v not in ("", None))
+        for year, n in Counter(map(self._column("year").__getitem__, firsts)).items():
+            if YEAR_MIN <= year <= YEAR_MAX:
+                facets.values["year"][year] = n
+            else:  # a missing year reads as 2**31-1
+                facets.undated += n
+        for name in POSTING_FACETS:
+            terms = self._terms(name).__getitem__
+            if name in PAGE_FACETS:
+                found = chain.from_iterable(set(chain.from_iterable(map(terms, g.docnums)))
+                                            for g in groups)
+            else:
+                found = chain.from_iterable(map(terms, firsts))
+            facets.values[name].update(Counter(found))
 
     def search(self, query: str, scope: Scope, *, offset: int = 0, limit: int = 20,
                snippet_text: SnippetSource | None = None, filters: Filters | None = None,
@@ -443,7 +485,7 @@ class WhooshBackend:
         return ql.snippet_terms(parsed)
 
     def tokenizer(self):
-        schema = self._ix().schema
+        schema = self._ix().schema  # the same analysers for every index this code makes
         return ql.marking_tokenizer(schema["text"].analyzer, schema["exact"].analyzer)
 
 
@@ -456,34 +498,6 @@ class _Group:
     score: float
     pages: list[tuple[int, float]] = field(default_factory=list)
     docnums: list[int] = field(default_factory=list)
-
-
-def _count(reader, column, groups: list[_Group], facets: FacetCounts) -> None:
-    """Documents per facet value: one column read per document and facet (document-level
-    values are the same on every page); tags and links from their postings."""
-    columns = {name: column(field)
-               for name, field in (("inquiry", "inquiry"), ("type", "type"),
-                                    ("source", "src"), ("year", "year"))}
-    for group in groups:
-        for name in ("inquiry", "type", "source"):
-            value = columns[name][group.first]
-            if value not in ("", None):
-                facets.add(name, value)
-        year = columns["year"][group.first]
-        if not YEAR_MIN <= year <= YEAR_MAX:  # a missing year reads as 2**31-1
-            facets.undated += 1
-        else:
-            facets.add("year", year)
-    doc_col = column("doc")
-    matched: set[int] | None = None
-    for name in POSTING_FACETS:
-        for term in reader.lexicon(name):
-            if matched is None:  # every page of every matching document, filtered already
-                matched = {docnum for g in groups for docnum in g.docnums}
-            documents = {doc_col[d] for d in reader.postings(name, term).all_ids()
-                         if d in matched}
-            if documents:
-                facets.values[name][term.decode("utf-8")] = len(documents)
 
 
 class _Deadline(WrappingCollector):
@@ -510,19 +524,14 @@ class _Deadline(WrappingCollector):
             yield sub_docnum
 
 
-def _column_reader(reader, fieldname: str, translate: bool = True):
-    """reader.column_reader, also when some segments have no values for the column.
+def _storage(directory: Path) -> FileStorage:
+    """The index folder, read through ordinary file reads.
 
-    Whoosh's MultiReader leaves such segments out of its multi-column reader, which then
-    misplaces every later document (an IndexError, or another document's value); each
-    segment's own reader answers the column's default value instead.
+    With memory mapping, Whoosh copies each segment's whole postings file into a BytesIO
+    whenever a reader opens it: at 100,000 pages, 800 MB and about a second per searcher,
+    in every request thread.
     """
-    readers = getattr(reader, "readers", None)
-    if readers is None or all(r.has_column(fieldname) for r in readers):
-        return reader.column_reader(fieldname, translate=translate)
-    return wcolumns.MultiColumnReader(
-        [r.column_reader(fieldname, translate=translate) for r in readers],
-        list(reader.doc_offsets))
+    return FileStorage(str(directory), supports_mmap=False)
 
 
 def _scope_filter(scope: Scope) -> wq.Query:
