@@ -276,3 +276,13 @@ def test_the_help_page_lists_every_field(app):
     for example in ("abus*", "Shahid~1", "urn:", "title:", "type:", "source:", "tag:",
                     "rec:", "date:2010-01-01..2015-12-31", "&#34;word1 word2&#34;~5"):
         assert example in html, example
+
+
+@pytest.mark.parametrize("query", ['"of the"', '"the"', '"to be or not to be"~3'])
+def test_a_phrase_of_only_common_words_is_too_broad(search, query):
+    """Matching it means reading every position of nearly every page: it is refused at once,
+    with advice, while the same words beside a rarer one still count."""
+    text, seconds = answer(search, query)
+    assert "only very common words" in text and "less common word" in text
+    assert seconds < 1
+    assert found(search, '"of the safeguarding"') == {"2"}

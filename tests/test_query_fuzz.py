@@ -14,6 +14,7 @@ from inquiry_docs.permissions import Grant, Scope
 from inquiry_docs.search import IndexPage
 from inquiry_docs.search import query as ql
 from inquiry_docs.search.query import QueryTooBroad
+from inquiry_docs.search.segments import ColumnRange
 from inquiry_docs.search.whoosh import WhooshBackend
 
 BOUND = 1.0  # seconds for any one answer
@@ -142,3 +143,37 @@ def test_snippet_marks_are_the_analysers_own(backend, text):
     fast = ql.marking_tokenizer(schema["text"].analyzer, schema["exact"].analyzer)
     slow = ql.analysed_marks(schema["text"].analyzer, schema["exact"].analyzer)
     assert list(fast(text)) == list(slow(text))
+
+
+@pytest.fixture(scope="module")
+def dated(tmp_path_factory):
+    """Pages on every kind of boundary: first and last moments of days, months and years,
+    and pages without a date; written in two commits, the second deleting from the first."""
+    backend = WhooshBackend(str(tmp_path_factory.mktemp("dated")))
+    moments = [datetime(2009, 12, 31, 23, 59, 59), datetime(2010, 1, 1), datetime(2012, 2, 29),
+               datetime(2012, 6, 15, 12), datetime(2012, 6, 30, 23, 59), datetime(2015, 12, 31),
+               datetime(2016, 1, 1, 0, 0, 1), datetime(1990, 5, 1), None, None]
+    pages = [IndexPage(n, f"OLD{n:06d}", 1, "a page", "t", 1, "other", "", "OFFICIAL", when)
+             for n, when in enumerate(moments, start=1)]
+    backend.index_pages([p.document_id for p in pages], pages)
+    backend.index_pages([4, 9], [pages[3], pages[8]])  # a second segment, deletions in the first
+    return backend
+
+
+DAY = st.dates(min_value=datetime(1985, 1, 1).date(), max_value=datetime(2020, 12, 31).date())
+BOUND_TEXT = st.one_of(st.just(""), DAY.map(lambda d: d.isoformat()),
+                       DAY.map(lambda d: d.strftime("%Y-%m")), DAY.map(lambda d: str(d.year)))
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(BOUND_TEXT, BOUND_TEXT)
+def test_date_ranges_from_the_column_match_whooshs_own(dated, low, high):
+    parsed = ql.parse(f"date:{low}..{high}")
+    searcher = dated._searcher()
+    column = ql.build(parsed.node, searcher.schema, searcher.reader(), dated._memo).query
+    terms = ql.build(parsed.node, searcher.schema, searcher.reader()).query
+    if isinstance(column, ColumnRange):
+        assert set(searcher.docs_for_query(column)) == set(searcher.docs_for_query(terms))
+    else:  # a malformed range (no bounds) falls back to plain words, the same both ways
+        assert column == terms
