@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 from sqlalchemy import select
 
 from . import auth, create_app, ingest, jobs
@@ -31,8 +34,9 @@ def register_cli(app: Flask) -> None:
     from .cli_backup import backup_cmd, restore_cmd, verify_cmd
     from .cli_ocr import ocr_cmd
     from .cli_tokens import create_token
+    from .cli_transfer import migrate_to_cmd
 
-    for command in (backup_cmd, restore_cmd, verify_cmd):
+    for command in (backup_cmd, restore_cmd, verify_cmd, migrate_to_cmd):
         app.cli.add_command(command)
 
     app.cli.add_command(audit)
@@ -108,35 +112,93 @@ def create_inquiry_cmd(code: str, name: str) -> None:
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Web processes; more than 1 runs gunicorn.")
+@click.option("--gunicorn", "use_gunicorn", is_flag=True,
+              help="Run gunicorn even with one web process.")
+@click.option("--access-log", type=click.Path(dir_okay=False, allow_dash=True),
+              help="gunicorn only: write an access log to this file (- for stdout).")
 @with_appcontext
-def serve(host: str, port: int) -> None:
-    """Serve the web app, with job workers running inside it."""
+def serve(host: str, port: int, workers: int, use_gunicorn: bool,
+          access_log: str | None) -> None:
+    """Serve the web app, with job workers running inside it.
+
+    One process of WEB_THREADS threads by default; with --workers N (or --gunicorn),
+    N gunicorn worker processes of WEB_THREADS threads each.
+    """
+    app = current_app._get_current_object()
+    if workers > 1 or use_gunicorn:
+        _serve_gunicorn(app, host, port, workers, access_log)
+    elif access_log:
+        raise click.UsageError("--access-log is written by gunicorn: add --gunicorn or "
+                               "--workers N.")
+    else:
+        _serve_embedded(app, host, port)
+
+
+def _serve_embedded(app: Flask, host: str, port: int) -> None:
     from .web.server import make_server
 
-    app = current_app._get_current_object()
     jobs.start_consumer(app)
     server = make_server(host, port, app)
+    if threading.current_thread() is threading.main_thread():
+        # A service manager stops with SIGTERM: treat it like Ctrl-C so job threads finish.
+        signal.signal(signal.SIGTERM, _interrupt)
     click.echo(f"Serving on http://{host}:{port} (Ctrl-C to stop)")
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
+        server.server_close()
         jobs.stop_consumer(app)
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _serve_gunicorn(app: Flask, host: str, port: int, workers: int,
+                    access_log: str | None) -> None:
+    from .web import gunicorn_server
+
+    storage = app.config.get("RATELIMIT_STORAGE_URL") or "memory://"
+    if workers > 1 and storage.startswith("memory://"):
+        # Each process would count failed sign-ins on its own: N times the allowance.
+        raise click.UsageError(
+            "Several web processes need shared sign-in throttling counts: set "
+            "INQUIRY_DOCS_RATELIMIT_STORAGE_URL=redis://host:6379/1 (or serve with "
+            "--workers 1).")
+    click.echo(f"Serving on http://{host}:{port} with {workers} gunicorn worker(s) of "
+               f"{app.config['WEB_THREADS']} threads (SIGTERM or Ctrl-C to stop)")
+    gunicorn_server.run(_app_factory(), host, port, workers, app.config["WEB_THREADS"],
+                        access_log)
+
+
+def _app_factory() -> Callable[[], Flask]:
+    """Build each worker's app the way this command's app was built (flask --app works)."""
+    info = click.get_current_context().find_object(ScriptInfo)
+    path = info.app_import_path if info else None
+    factory = info.create_app if info else create_app
+    return lambda: ScriptInfo(app_import_path=path, create_app=factory).load_app()
 
 
 @click.command()
 @click.option("--workers", default=2, show_default=True, type=int)
 @with_appcontext
 def worker(workers: int) -> None:
-    """Run a job consumer in this process (for separate worker machines)."""
+    """Run a job consumer in this process (for separate worker machines).
+
+    SIGTERM stops gracefully (running jobs finish), SIGINT at once.
+    """
     from . import extract
 
     extract.warm_up()
     jobs.resume_indexing(current_app._get_current_object())
     state = current_app.extensions["jobs"]
     consumer = state.huey.create_consumer(workers=workers, worker_type="thread",
-                                          periodic=False, max_delay=1.0)
+                                          periodic=False, max_delay=1.0,
+                                          **jobs.graceful_on_sigterm())
     consumer.run()
 
 

@@ -39,14 +39,15 @@ SETTINGS: tuple[Setting, ...] = (
             "before storage.", int),
     Setting("QUEUE_URL", "sqlite:///<INSTANCE_DIR>/queue.db",
             "Job queue: a Huey SQLite file by default (`redis://...` at scale)."),
-    Setting("WORKERS_IN_SERVER", 2, "Job consumer threads started inside `serve`; 0 to rely on "
-            "separate `inquiry-docs worker` processes.", int),
+    Setting("WORKERS_IN_SERVER", 2, "Job consumer threads started inside `serve` (inside each "
+            "web process with `--workers N`); 0 to rely on separate `inquiry-docs worker` "
+            "processes.", int),
     Setting("EXTRACT_TIMEOUT", 120, "CPU seconds a parser may use on one file before it is "
             "stopped and the file marked failed.", int),
     Setting("EXTRACT_MEMORY_MB", 1024, "Address-space limit, in megabytes, for the parser's child "
             "process.", int),
-    Setting("WEB_THREADS", 8, "Threads of `serve` answering web requests; each keeps its own "
-            "index searcher open.", int),
+    Setting("WEB_THREADS", 8, "Threads answering web requests in `serve` (in each web process "
+            "with `--workers N`); each keeps its own index searcher open.", int),
     Setting("INDEX_BATCH", 200, "Documents written to the index per commit.", int),
     Setting("INDEX_MEMORY_MB", 256, "Memory the index writer may use for a batch before it "
             "spills sorted runs to disk (more is faster).", int),

@@ -6,6 +6,7 @@ The queue is built per app from QUEUE_URL, so nothing connects at import time.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import threading
 import time
@@ -264,6 +265,13 @@ def resume_indexing(app: Flask) -> None:
         if waiting is not None and not state.huey.immediate:
             state.huey.put(INDEX_REQUESTED, str(time.time()))
             state.index()
+
+
+def graceful_on_sigterm() -> dict[str, str]:
+    """Consumer options that make SIGTERM (what service managers send) a graceful stop,
+    where this Huey supports choosing; older ones stop gracefully on SIGINT only."""
+    accepts = inspect.signature(Consumer.__init__).parameters
+    return {"graceful_signal": "TERM"} if "graceful_signal" in accepts else {}
 
 
 def stop_consumer(app: Flask) -> None:
