@@ -38,7 +38,11 @@ class GunicornServer(BaseApplication):
                 self.cfg.set(name, value)
 
     def load(self) -> Flask:
-        return self.factory()
+        from .server import settle_heap
+
+        app = self.factory()
+        settle_heap()  # as the embedded server does: see server.settle_heap
+        return app
 
 
 def _start_jobs(worker: Any) -> None:
