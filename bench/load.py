@@ -218,12 +218,17 @@ class Client:
                 time.sleep(self.rng.uniform(0, 2 * think))
 
 
-def start_server(world: World) -> subprocess.Popen:
+def start_server(world: World, workers: int = 1, redis_url: str = "") -> subprocess.Popen:
+    """`inquiry-docs serve`; with several workers (gunicorn), sign-in counts go to Redis."""
     port = free_port()
     log = open(world.base / "server.log", "w")  # noqa: SIM115 - closed with the process
-    server = subprocess.Popen(
-        [sys.executable, "-m", "inquiry_docs.cli", "serve", "--host", "127.0.0.1",
-         "--port", str(port)], env=environment(world.base), stdout=log, stderr=log)
+    env = environment(world.base)
+    command = [sys.executable, "-m", "inquiry_docs.cli", "serve", "--host", "127.0.0.1",
+               "--port", str(port)]
+    if workers > 1:
+        command += ["--workers", str(workers)]
+        env["INQUIRY_DOCS_RATELIMIT_STORAGE_URL"] = redis_url
+    server = subprocess.Popen(command, env=env, stdout=log, stderr=log)
     world.url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -237,6 +242,12 @@ def start_server(world: World) -> subprocess.Popen:
             break
     server.kill()
     raise RuntimeError(f"the server did not start; see {world.base / 'server.log'}")
+
+
+def serving(workers: int) -> str:
+    if workers > 1:
+        return f"gunicorn, {workers} processes, sign-in counts on Redis"
+    return "the embedded threaded server, one process"
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -253,10 +264,12 @@ def render(args: argparse.Namespace, world: World, built: corpus.Build, seconds:
         f"## Load, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         "",
         f"`bench/load.py --pages {args.pages} --users {args.users} --seconds {args.seconds} "
-        f"--think {args.think}` on {platform.node() or 'this machine'} "
+        f"--think {args.think} --workers {args.workers}` on "
+        f"{platform.node() or 'this machine'} "
         f"({os.cpu_count()} cores, Python {platform.python_version()}): "
         f"{built.pages:,} pages in {built.documents:,} documents, `inquiry-docs serve` on "
-        f"127.0.0.1 with its job workers, {args.users} signed-in users each pausing "
+        f"127.0.0.1 ({serving(args.workers)}) with its job workers, {args.users} signed-in "
+        f"users each pausing "
         f"0 to {2 * args.think:g} s between requests.",
         "",
         f"{len(samples):,} requests in {seconds:.0f} s: **{len(samples) / seconds:.1f} "
@@ -289,6 +302,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--think", type=float, default=0.25,
                         help="mean pause between one user's requests, seconds")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=1,
+                        help="web processes (`serve --workers`, gunicorn; starts a Redis)")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
@@ -298,10 +313,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     base = Path(tempfile.mkdtemp(prefix="inquiry-load-"))
-    server = None
+    server = redis = None
     try:
         world, built = prepare(base, args.pages, args.users, args.seed)
-        server = start_server(world)
+        if args.workers > 1:
+            from tests import services  # a throwaway Redis, as the tests start one
+
+            redis = services.start_redis()
+        server = start_server(world, args.workers, redis.url if redis else "")
         clients = [Client(world, email, random.Random(args.seed * 1000 + n))
                    for n, email in enumerate(world.emails)]
         for client in clients:
@@ -327,6 +346,8 @@ def main(argv: list[str] | None = None) -> int:
                 server.wait(60)
             except subprocess.TimeoutExpired:
                 server.kill()
+        if redis is not None:
+            redis.stop()
         if args.keep:
             print(f"Kept {base}", file=sys.stderr)
         else:
