@@ -7,7 +7,7 @@ import time
 from datetime import datetime
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from inquiry_docs.permissions import Grant, Scope
@@ -177,3 +177,67 @@ def test_date_ranges_from_the_column_match_whooshs_own(dated, low, high):
         assert set(searcher.docs_for_query(column)) == set(searcher.docs_for_query(terms))
     else:  # a malformed range (no bounds) falls back to plain words, the same both ways
         assert column == terms
+
+
+WORDS = ["abuse", "abused", "school", "police", "report", "neglect", "council", "home",
+         "children", "trust", "zebra"]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    """Pages over three commits: re-indexed documents leave deleted pages in old segments."""
+    import random
+
+    rng = random.Random(7)
+    backend = WhooshBackend(str(tmp_path_factory.mktemp("corpus")))
+
+    def pages(document_id: int) -> list[IndexPage]:
+        return [IndexPage(document_id, f"OLD{document_id:06d}", n,
+                          " ".join(rng.choices(WORDS, k=rng.randint(1, 40))),
+                          " ".join(rng.choices(WORDS, k=2)), 1 + document_id % 2,
+                          rng.choice(["exhibit", "transcript"]), "Oldham Council", "OFFICIAL",
+                          datetime(2000 + document_id % 20, 1 + n % 12, 1) if n % 3 else None)
+                for n in range(1, rng.randint(2, 6))]
+
+    for batch in (range(1, 30), range(30, 50), range(10, 20)):
+        built = [p for d in batch for p in pages(d)]
+        backend.index_pages(list(batch), built)
+    return backend
+
+
+LEAF = st.one_of(st.sampled_from(WORDS), st.sampled_from(["abus*", "schoo*", "polic*"]),
+                 st.sampled_from(["abuce~1", "counsil~1"]),
+                 st.sampled_from(["title:school", "type:exhibit", "source:council",
+                                  "date:2005..2012", "date:..2003", "urn:OLD000012"]))
+WORD_QUERY = st.recursive(
+    LEAF, lambda inner: st.one_of(
+        st.tuples(inner, inner).map(" ".join),
+        st.tuples(inner, inner).map(" OR ".join),
+        st.tuples(inner, inner).map(lambda pair: f"{pair[0]} -{pair[1]}"),
+        inner.map(lambda q: f"({q})")),
+    max_leaves=6)
+
+
+@settings(max_examples=200, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(WORD_QUERY, st.sampled_from([(1,), (2,), (1, 2)]))
+def test_word_queries_from_the_postings_match_whooshs_own(corpus, text, inquiries):
+    """The same pages, with the same scores, as Whoosh's own matchers give."""
+    from whoosh.collectors import FilterCollector
+
+    from inquiry_docs.search import postings
+    from inquiry_docs.search.whoosh import _scope_filter
+
+    scope = Scope({i: Grant("OFFICIAL", False) for i in inquiries})
+    searcher = corpus._searcher()
+    query = ql.build(ql.parse(text).node, searcher.schema, searcher.reader(), corpus._memo).query
+    assume(postings.supported(query))  # e.g. NOT inside OR is left to Whoosh
+    allowed = corpus._allowed(_scope_filter(scope))
+    ours = postings.search(corpus._memo, searcher, corpus._local.leaves, query, allowed, 5.0,
+                           100_000)
+    collector = FilterCollector(searcher.collector(limit=None), allow=allowed)
+    searcher.search_with_collector(query, collector)
+    theirs = dict(collector.results().items())
+    assert {d for d, _ in ours} == set(theirs), text
+    for docnum, score in ours:
+        assert score == pytest.approx(theirs[docnum], rel=1e-6), text

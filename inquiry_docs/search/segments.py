@@ -14,6 +14,7 @@ tuple of plain values, while a full collection walks every element of a list or 
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any
 
@@ -26,17 +27,28 @@ Leaf = tuple[str, Any, int]  # (segment id, that segment's searcher, its first g
 
 
 class Memo:
-    """Values computed once per key, by one thread while others wanting it wait."""
+    """Values computed once per key, by one thread while others wanting it wait.
 
-    def __init__(self) -> None:
+    Keys are (segment id or tuple of them, kind, ...). Kinds named in `bounds` keep only
+    that many values, the least recently used going first: a filter combination or a
+    term's postings, unlike a column, are not bounded by the index's shape.
+    """
+
+    def __init__(self, bounds: dict[str, int] | None = None) -> None:
         self._lock = threading.Lock()
         self._values: dict[Hashable, Any] = {}
         self._pending: dict[Hashable, threading.Event] = {}
+        self._bounds = bounds or {}
+        self._recent: dict[str, OrderedDict[Hashable, None]] = {
+            kind: OrderedDict() for kind in self._bounds}
 
     def get(self, key: Hashable, make: Callable[[], Any]) -> Any:
         while True:
             with self._lock:
                 if key in self._values:
+                    recent = self._recent.get(key[1])
+                    if recent is not None:
+                        recent.move_to_end(key)
                     return self._values[key]
                 waiting = self._pending.get(key)
                 if waiting is None:
@@ -47,28 +59,37 @@ class Memo:
             value = make()
             with self._lock:
                 self._values[key] = value
+                recent = self._recent.get(key[1])
+                if recent is not None:
+                    recent[key] = None
+                    while len(recent) > self._bounds[key[1]]:
+                        self._values.pop(recent.popitem(last=False)[0], None)
             return value
         finally:
             with self._lock:
                 del self._pending[key]
             done.set()
 
-    def retain(self, live: Iterable[str]) -> None:
-        """Forget what belongs to segments no longer in the index (merged or cleared)."""
-        live = set(live)
+    def retain(self, live: tuple[str, ...]) -> None:
+        """Forget what belongs to segments no longer in the index (merged or cleared), and
+        whole-index values of any other set of segments than `live`."""
+        segments = set(live)
         with self._lock:
-            for key in [k for k in self._values if not set(_segments_of(k)) <= live]:
-                del self._values[key]
+            for key in [k for k in self._values
+                        if (k[0] != live if isinstance(k[0], tuple) else k[0] not in segments)]:
+                self._forget(key)
 
     def clear(self) -> None:
         with self._lock:
             self._values.clear()
+            for recent in self._recent.values():
+                recent.clear()
 
-
-def _segments_of(key: Hashable) -> tuple[str, ...]:
-    """Keys start with a segment id, or a tuple of them for whole-index values."""
-    first = key[0] if isinstance(key, tuple) else key
-    return first if isinstance(first, tuple) else (first,)
+    def _forget(self, key: Hashable) -> None:
+        del self._values[key]
+        recent = self._recent.get(key[1])
+        if recent is not None:
+            recent.pop(key, None)
 
 
 def leaves(searcher) -> list[Leaf]:
@@ -204,10 +225,14 @@ class Weighting(scoring.BM25F):
         scorer = super().scorer(searcher, fieldname, text, qf=qf)
         segment = searcher.reader().segment()
         if hasattr(scorer, "dfl") and segment is not None:
-            reader = searcher.reader()
-            lengths = self.memo.get(
-                (segment.segment_id(), "lengths", fieldname),
-                lambda: tuple(reader.doc_field_length(d, fieldname, 1)
-                              for d in range(reader.doc_count_all())))
+            lengths = field_lengths(self.memo, segment.segment_id(), searcher.reader(),
+                                    fieldname)
             scorer.dfl = lengths.__getitem__
         return scorer
+
+
+def field_lengths(memo: Memo, segid: str, reader, fieldname: str) -> tuple[int, ...]:
+    """Each page's length in words for one field of one segment (for BM25)."""
+    return memo.get((segid, "lengths", fieldname),
+                    lambda: tuple(reader.doc_field_length(d, fieldname, 1)
+                                  for d in range(reader.doc_count_all())))

@@ -14,7 +14,6 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
 
@@ -28,7 +27,7 @@ from whoosh.searching import Searcher
 
 from .. import faults
 from ..permissions import Scope
-from . import DocumentHit, IndexPage, PageHit, Results, SnippetSource, segments
+from . import DocumentHit, IndexPage, PageHit, Results, SnippetSource, postings, segments
 from . import query as ql
 from .facets import (
     POSTING_FACETS,
@@ -46,6 +45,8 @@ log = logging.getLogger(__name__)
 MAX_HITS = 100_000
 NO_DATE = ql.UNDATED
 EXPANDED = 50  # pages listed for a document whose "more pages" link was followed
+ALLOW_KEPT = 128  # page sets of access-and-filter combinations (per segment, and joined)
+POSTINGS_KEPT = 20_000  # word postings per segment (a common word's: ~30,000 pages)
 PAGE_FACETS = ("rec",)  # linked page by page; the other posting facets are per document
 MORE_LIKE_TERMS = 12  # telling words a "more like this" search is built from
 MORE_LIKE_CHARS = 20_000  # of a document's text, enough to find them
@@ -101,7 +102,8 @@ class WhooshBackend:
         self._local = threading.local()
         self._open_lock = threading.Lock()
         self._index: index.Index | None = None
-        self._memo = segments.Memo()  # shared by every thread's searcher
+        # Shared by every thread's searcher; filter combinations and postings are bounded.
+        self._memo = segments.Memo({"allow": ALLOW_KEPT, "postings": POSTINGS_KEPT})
 
     # --- opening ------------------------------------------------------------------------
 
@@ -296,33 +298,36 @@ class WhooshBackend:
         """(searcher, parsed query, notice, hits): every page matching within reach."""
         searcher = self._searcher()
         parsed, notice = self._parse(query, searcher)
-        allowed = [wq.Term("doc", document_id)] if document_id is not None else []
-        return searcher, parsed, notice, self._collect(searcher, parsed, scope, filters,
-                                                       allowed)
+        if document_id is not None:
+            # In the query, not the filter: a remembered filter per document would pile up.
+            parsed = wq.And([parsed, wq.Term("doc", document_id)])
+        return searcher, parsed, notice, self._collect(searcher, parsed, scope, filters)
 
     def _collect(self, searcher: Searcher, parsed: wq.Query, scope: Scope,
-                 filters: Filters | None, extra: list[wq.Query]):
+                 filters: Filters | None):
         """Every page matching `parsed` within reach, best first.
 
-        The access filter, the user's filters and `extra` are one Whoosh filter, applied
-        inside the search; nothing is removed afterwards.
+        The access filter and the user's filters are one filter, applied inside the search;
+        nothing is removed afterwards. Queries of words (no phrases) are answered from the
+        remembered postings (postings.py), the rest by Whoosh.
         """
-        parts = [_scope_filter(scope)]
         narrowed = filters.query() if filters else None
-        if narrowed is not None:
-            parts.append(narrowed)
-        parts.extend(extra)
-        allowed = self._allowed(parts[0] if len(parts) == 1 else wq.And(parts))
+        scope_query = _scope_filter(scope)
+        allowed = self._allowed(scope_query if narrowed is None
+                                else wq.And([scope_query, narrowed]))
         if not allowed:
             # Nothing within reach. Whoosh reads an empty allow-set as "no filter at all",
             # so the search must not run with it: it runs a query that matches nothing.
             parsed = wq.NullQuery
-        # What searcher.search(filter=allowed) builds, with the clock between the two:
-        # the access filter must be outermost (Whoosh's TimeLimitCollector wrapped around a
-        # FilterCollector would bypass the filter), and the clock sees every candidate page.
-        collector = FilterCollector(_Deadline(searcher.collector(limit=MAX_HITS),
-                                              self.time_limit), allow=allowed)
         try:
+            if postings.supported(parsed):
+                return _Found(postings.search(self._memo, searcher, self._local.leaves, parsed,
+                                              allowed, self.time_limit, MAX_HITS))
+            # What searcher.search(filter=allowed) builds, with the clock between the two:
+            # the access filter must be outermost (Whoosh's TimeLimitCollector around a
+            # FilterCollector would bypass the filter), and the clock sees every candidate.
+            collector = FilterCollector(_Deadline(searcher.collector(limit=MAX_HITS),
+                                                  self.time_limit), allow=allowed)
             searcher.search_with_collector(parsed, collector)
         except TimeLimit:
             raise QueryTooBroad(
@@ -336,16 +341,13 @@ class WhooshBackend:
             return [], 0
         doc_col = self._column("doc")
         page_col = self._column("page")
-        grouped: dict[int, _Group] = {}
-        for docnum, score in hits.items():  # best score first
-            document_id = doc_col[docnum]
-            group = grouped.get(document_id)
-            if group is None:
-                group = grouped[document_id] = _Group(document_id, docnum, score)
-            group.pages.append((page_col[docnum], score))
-            group.docnums.append(docnum)
-        groups = list(grouped.values())
-        total_pages = sum(len(g.pages) for g in groups)
+        grouped: dict[int, list[tuple[int, float]]] = {}
+        add = grouped.setdefault
+        for hit in hits.items():  # (docnum, score), best score first
+            add(doc_col[hit[0]], []).append(hit)
+        groups = [_Group(document_id, found, page_col)
+                  for document_id, found in grouped.items()]
+        total_pages = sum(len(found) for found in grouped.values())
         if facets is not None:
             self._count(groups, facets)
         if sort == "relevance":
@@ -415,8 +417,8 @@ class WhooshBackend:
             return Results("", [], 0, 0)
         top = max(weight for _, weight in keys)
         parsed = wq.Or([wq.Term("text", term, boost=weight / top) for term, weight in keys])
-        hits = self._collect(searcher, parsed, scope, None,
-                             [wq.Not(wq.Term("doc", exclude))])
+        hits = self._collect(searcher, wq.And([parsed, wq.Not(wq.Term("doc", exclude))]),
+                             scope, None)
         groups, total_pages = self._group(searcher, hits, "relevance", None)
         documents = self._documents(searcher, groups[:limit], None, ql.snippet_terms(parsed),
                                     snippet_text)
@@ -433,7 +435,7 @@ class WhooshBackend:
             documents.append(DocumentHit(
                 group.document_id, urn_col[group.first], group.score,
                 [PageHit(n, s, snippet=None) for n, s in group.pages[:shown]],  # type: ignore[arg-type]
-                len(group.pages)))
+                len(group.hits)))
         tokenize = self.tokenizer()
         for doc in documents:
             texts = snippet_text(doc.document_id, [p.number for p in doc.pages]) \
@@ -489,15 +491,40 @@ class WhooshBackend:
         return ql.marking_tokenizer(schema["text"].analyzer, schema["exact"].analyzer)
 
 
-@dataclass
 class _Group:
-    """One document's matching pages while grouping: `first` is its best page's docnum."""
+    """One document's matching pages, best first, as (docnum, score)."""
 
-    document_id: int
-    first: int
-    score: float
-    pages: list[tuple[int, float]] = field(default_factory=list)
-    docnums: list[int] = field(default_factory=list)
+    __slots__ = ("_page_col", "document_id", "first", "hits", "score")
+
+    def __init__(self, document_id: int, hits: list[tuple[int, float]],
+                 page_col: tuple) -> None:
+        self.document_id = document_id
+        self.hits = hits
+        self.first, self.score = hits[0]  # the best page's docnum, and its score
+        self._page_col = page_col
+
+    @property
+    def docnums(self) -> list[int]:
+        return [docnum for docnum, _ in self.hits]
+
+    @property
+    def pages(self) -> list[tuple[int, float]]:
+        """(page number, score) for each matching page, best first."""
+        page_col = self._page_col
+        return [(page_col[docnum], score) for docnum, score in self.hits]
+
+
+class _Found:
+    """Hits from postings.search, read as _group reads Whoosh's results."""
+
+    def __init__(self, hits: list[tuple[int, float]]) -> None:
+        self.hits = hits
+
+    def scored_length(self) -> int:
+        return len(self.hits)
+
+    def items(self) -> Iterator[tuple[int, float]]:
+        return iter(self.hits)
 
 
 class _Deadline(WrappingCollector):
