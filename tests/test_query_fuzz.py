@@ -207,6 +207,8 @@ def corpus(tmp_path_factory):
 
 LEAF = st.one_of(st.sampled_from(WORDS), st.sampled_from(["abus*", "schoo*", "polic*"]),
                  st.sampled_from(["abuce~1", "counsil~1"]),
+                 st.sampled_from(['"abuse school"', '"school police report"', '"trust trust"',
+                                  'title:"school police"', '"zebra abused home"']),
                  st.sampled_from(["title:school", "type:exhibit", "source:council",
                                   "date:2005..2012", "date:..2003", "urn:OLD000012"]))
 WORD_QUERY = st.recursive(
@@ -222,7 +224,8 @@ WORD_QUERY = st.recursive(
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(WORD_QUERY, st.sampled_from([(1,), (2,), (1, 2)]))
 def test_word_queries_from_the_postings_match_whooshs_own(corpus, text, inquiries):
-    """The same pages, with the same scores, as Whoosh's own matchers give."""
+    """The same pages, with the same scores, as Whoosh's own matchers give (phrases too:
+    pages with all the words, then their positions)."""
     from whoosh.collectors import FilterCollector
 
     from inquiry_docs.search import postings

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import time
 from array import array
+from bisect import bisect_left
+from collections.abc import Callable
 
 from whoosh import query as wq
 from whoosh.collectors import TimeLimit
@@ -26,6 +28,8 @@ def supported(query: wq.Query) -> bool:
     """Whether `query` is made only of what this module answers."""
     if query is wq.NullQuery or isinstance(query, wq.Term | ColumnRange):
         return True
+    if type(query) is wq.Phrase:
+        return query.boost == 1.0
     if type(query) is wq.Or:
         return all(supported(q) for q in query.subqueries)
     if type(query) is wq.And:
@@ -53,6 +57,8 @@ class Evaluator:
             return {}
         if isinstance(query, wq.Term):
             return self.term(query)
+        if type(query) is wq.Phrase:
+            return self.phrase(query)
         if isinstance(query, ColumnRange):
             return dict.fromkeys(query.docs(self.searcher), query.boost)
         if type(query) is wq.Or:
@@ -68,27 +74,64 @@ class Evaluator:
         return found
 
     def term(self, query: wq.Term) -> Scores:
-        try:
-            fieldobj = self.reader.schema[query.fieldname]
-            text = fieldobj.to_bytes(query.text)
-        except (KeyError, ValueError):  # as Whoosh: an unknown field or a value it refuses
+        found = self._lookup(query.fieldname, query.text)
+        if found is None:
             return {}
-        if (query.fieldname, text) not in self.reader:
-            return {}
-        ids, weights = self.postings(query.fieldname, text)
-        boost = query.boost
+        ids, weights = self.postings(query.fieldname, found)
+        score = self._scorer(query.fieldname, found, query.boost)
         deleted = self.deleted
-        if not fieldobj.scorable:  # what Whoosh's WeightScorer gives: the weight itself
-            return {d: w * boost for d, w in zip(ids, weights, strict=True) if d not in deleted}
+        return {d: score(d, w) for d, w in zip(ids, weights, strict=True) if d not in deleted}
+
+    def _lookup(self, fieldname: str, word: object) -> bytes | None:
+        """The term as the index holds it, or None when this segment does not have it."""
+        try:
+            text = self.reader.schema[fieldname].to_bytes(word)
+        except (KeyError, ValueError):  # as Whoosh: an unknown field or a value it refuses
+            return None
+        return text if (fieldname, text) in self.reader else None
+
+    def _scorer(self, fieldname: str, text: bytes, boost: float
+                ) -> Callable[[int, float], float]:
+        """Whoosh's score for a page of this segment holding the term with weight w."""
+        if not self.reader.schema[fieldname].scorable:  # Whoosh's WeightScorer: the weight
+            return lambda _d, w: w * boost
         k1, b = BM25_K1, BM25_B
-        idf = self.top.idf(query.fieldname, text) * boost
-        avgfl = self.top.avg_field_length(query.fieldname) or 1
-        lengths = field_lengths(self.memo, self.segid, self.reader, query.fieldname)
+        idf = self.top.idf(fieldname, text) * boost
+        avgfl = self.top.avg_field_length(fieldname) or 1
+        lengths = field_lengths(self.memo, self.segid, self.reader, fieldname)
         # BM25: idf * tf (k1 + 1) / (tf + k1 (1 - b + b length / average length))
-        base, per_length = k1 * (1 - b), k1 * b / avgfl
-        top = idf * (k1 + 1)
-        return {d: top * w / (w + base + per_length * lengths[d])
-                for d, w in zip(ids, weights, strict=True) if d not in deleted}
+        base, per_length, top = k1 * (1 - b), k1 * b / avgfl, idf * (k1 + 1)
+        return lambda d, w: top * w / (w + base + per_length * lengths[d])
+
+    def phrase(self, query: wq.Phrase) -> Scores:
+        """Pages with the words in order, each within `slop` of the one before.
+
+        Pages holding every word are found from the postings, rarest word first; only those
+        have their word positions read. The score is Whoosh's for a phrase: the words'
+        scores added.
+        """
+        texts = [self._lookup(query.fieldname, word) for word in query.words]
+        if not texts or None in texts:
+            return {}
+        lists = [self.postings(query.fieldname, text) for text in texts]
+        order = sorted(range(len(lists)), key=lambda i: len(lists[i][0]))
+        candidates = [d for d in lists[order[0]][0] if d not in self.deleted]
+        for i in order[1:]:
+            ids = lists[i][0]
+            candidates = [d for d in candidates if _holds(ids, d)]
+        scorers = [self._scorer(query.fieldname, text, 1.0) for text in texts]
+        matchers = [self.reader.postings(query.fieldname, text) for text in texts]
+        kept: Scores = {}
+        for docnum in candidates:  # ascending, as the matchers move
+            positions = []
+            for matcher in matchers:
+                matcher.skip_to(docnum)
+                positions.append(matcher.value_as("positions"))
+            if _in_order(positions, query.slop):
+                kept[docnum] = sum(
+                    score(docnum, weights[bisect_left(ids, docnum)])
+                    for score, (ids, weights) in zip(scorers, lists, strict=True))
+        return kept
 
     def postings(self, fieldname: str, text: bytes) -> tuple[array, array]:
         """The term's docnums and weights in this segment, read once and kept."""
@@ -108,6 +151,23 @@ class Evaluator:
 
 
 BM25_K1, BM25_B = 1.2, 0.75  # Whoosh's BM25F defaults, which the index is searched with
+
+
+def _holds(ids: array, docnum: int) -> bool:
+    i = bisect_left(ids, docnum)
+    return i < len(ids) and ids[i] == docnum
+
+
+def _in_order(positions: list[list[int]], slop: int) -> bool:
+    """Whether some run of positions, one per word, has each 1 to `slop` after the last
+    (Whoosh's ordered span test, as its Phrase query applies it)."""
+    ends = set(positions[0])
+    for following in positions[1:]:
+        ends = {p for p in following if any(1 <= p - e <= slop for e in ends)} \
+            if slop > 1 else {p for p in following if p - 1 in ends}
+        if not ends:
+            return False
+    return True
 
 
 def _sum(parts: list[Scores], *, union: bool) -> Scores:
