@@ -244,3 +244,19 @@ def test_word_queries_from_the_postings_match_whooshs_own(corpus, text, inquirie
     assert {d for d, _ in ours} == set(theirs), text
     for docnum, score in ours:
         assert score == pytest.approx(theirs[docnum], rel=1e-6), text
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(alphabet="abcehilmnoprstuz", min_size=1, max_size=9),
+       st.sampled_from([None, 1, 2]), st.sampled_from(["exact", "title", "urn"]))
+def test_expansions_from_remembered_words_match_the_readers(corpus, text, distance, field):
+    """* and ~ words expand to the words the index reader itself would give."""
+    searcher = corpus._searcher()
+    reader = searcher.reader()
+    if distance is None:
+        theirs = {w.decode("utf-8") for w in reader.expand_prefix(field, text)}
+    else:
+        theirs = set(reader.terms_within(field, text, distance, prefix=1))
+    ours = list(ql._expand(corpus._lexicons(field), text, distance))
+    assert len(ours) == len(set(ours)) and set(ours) == theirs

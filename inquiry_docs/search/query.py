@@ -31,7 +31,8 @@ This module knows nothing of Flask; the Whoosh backend calls parse() then build(
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -41,6 +42,7 @@ from typing import NamedTuple
 from whoosh import query as wq
 from whoosh.analysis import STOP_WORDS, StemFilter, StopFilter
 from whoosh.query.spans import SpanNear2
+from whoosh.support.levenshtein import distance as edit_distance
 
 from .segments import ColumnRange, Memo
 
@@ -438,12 +440,17 @@ class Compiled:
     notices: list[str] = field(default_factory=list)
 
 
-def build(node: Node | None, schema, reader, memo: Memo | None = None) -> Compiled:
+Lexicons = Callable[[str], Sequence[Sequence[str]]]  # a field's words, sorted, per segment
+
+
+def build(node: Node | None, schema, reader, memo: Memo | None = None,
+          lexicons: Lexicons | None = None) -> Compiled:
     """The tree as a Whoosh query; prefix and fuzzy words are expanded (and capped) here.
 
-    With a `memo`, date ranges are answered from the date column (see segments.py).
+    With a `memo`, date ranges are answered from the date column (see segments.py); with
+    `lexicons`, * and ~ words are expanded from remembered word lists, not the index files.
     """
-    compiler = _Compiler(schema, reader, memo)
+    compiler = _Compiler(schema, reader, memo, lexicons)
     result = compiler.node(node) if node is not None else None
     if result is None and compiler.dropped:
         compiler.notice("Your search has only very common words (like “the” or “and”), "
@@ -453,10 +460,12 @@ def build(node: Node | None, schema, reader, memo: Memo | None = None) -> Compil
 
 
 class _Compiler:
-    def __init__(self, schema, reader, memo: Memo | None = None) -> None:
+    def __init__(self, schema, reader, memo: Memo | None = None,
+                 lexicons: Lexicons | None = None) -> None:
         self.schema = schema
         self.reader = reader
         self.memo = memo
+        self.lexicons = lexicons
         self.notices: list[str] = []
         self.expanded = 0
         self.dropped = False  # a word had only stop words in it
@@ -532,7 +541,10 @@ class _Compiler:
         return wq.Term("type", value)
 
     def expand(self, node: Prefix | Fuzzy, fieldname: str, text: str) -> wq.Query | None:
-        if isinstance(node, Prefix):
+        if self.lexicons is not None:
+            found = _expand(self.lexicons(fieldname), text,
+                            None if isinstance(node, Prefix) else node.distance)
+        elif isinstance(node, Prefix):
             found = self.reader.expand_prefix(fieldname, text)
         else:
             found = self.reader.terms_within(fieldname, text, node.distance, prefix=1)
@@ -555,6 +567,25 @@ class _Compiler:
     def notice(self, text: str) -> None:
         if text not in self.notices:
             self.notices.append(text)
+
+
+def _expand(lexicons: Sequence[Sequence[str]], text: str, distance: int | None
+            ) -> Iterator[str]:
+    """Words starting with `text` (distance None), or within `distance` edits of it with
+    the same first letter, as Whoosh's reader finds them; each word once."""
+    seen: set[str] = set()
+    start = text if distance is None else text[:1]
+    for words in lexicons:
+        i = bisect_left(words, start)
+        while i < len(words) and words[i].startswith(start):
+            word = words[i]
+            i += 1
+            if word in seen:
+                continue
+            if distance is None or (abs(len(word) - len(text)) <= distance
+                                    and edit_distance(word, text, limit=distance) <= distance):
+                seen.add(word)
+                yield word
 
 
 def _any(queries: list[wq.Query | None]) -> wq.Query | None:

@@ -129,6 +129,13 @@ def term_lists(memo: Memo, leaf: Leaf, name: str) -> tuple[tuple[str, ...], ...]
     return memo.get((segid, "terms", name), read)
 
 
+def lexicon(memo: Memo, leaf: Leaf, fieldname: str) -> tuple[str, ...]:
+    """One segment's words of a field, sorted (for * and ~ expansions)."""
+    segid, sub, _ = leaf
+    return memo.get((segid, "lexicon", fieldname),
+                    lambda: tuple(t.decode("utf-8") for t in sub.reader().lexicon(fieldname)))
+
+
 def allowed(memo: Memo, leaf: Leaf, query: wq.Query) -> tuple[int, ...]:
     """One segment's docnums that `query` (an access or filter query) lets through."""
     segid, sub, _ = leaf

@@ -166,6 +166,12 @@ class WhooshBackend:
 
         return self._memo.get((self._local.segids, "terms", name), join)
 
+    def _lexicons(self, fieldname: str) -> list[tuple[str, ...]]:
+        """Each segment's words of a field, sorted, remembered (see segments.lexicon)."""
+        if fieldname not in self._local.searcher.schema:
+            return []
+        return [segments.lexicon(self._memo, leaf, fieldname) for leaf in self._local.leaves]
+
     def _allowed(self, allow: wq.Query) -> segments.Pages:
         """The pages `allow` lets through (global docnums), worked out once per segment.
 
@@ -285,12 +291,14 @@ class WhooshBackend:
         """The user's text as a Whoosh query and any notice; raises only QueryTooBroad."""
         parsed = ql.parse(text)
         try:
-            compiled = ql.build(parsed.node, searcher.schema, searcher.reader(), self._memo)
+            compiled = ql.build(parsed.node, searcher.schema, searcher.reader(), self._memo,
+                                self._lexicons)
         except QueryTooBroad:
             raise
         except Exception:  # valid syntax Whoosh still refused: never let it reach the user
             parsed = ql.plain_words(text)
-            compiled = ql.build(parsed.node, searcher.schema, searcher.reader(), self._memo)
+            compiled = ql.build(parsed.node, searcher.schema, searcher.reader(), self._memo,
+                                self._lexicons)
         return compiled.query, " ".join(n for n in (parsed.notice, *compiled.notices) if n)
 
     def _hits(self, query: str, scope: Scope, filters: Filters | None,
