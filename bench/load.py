@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/load.py                      # 20 users, 60 s, 50,000 pages
     .venv/bin/python bench/load.py --pages 300 --users 3 --seconds 3 --no-write   # smoke
+    .venv/bin/python bench/load.py --cache /tmp/load-50k --workers 2   # build once, reuse
 
 It builds a collection of `--pages` pages (generated English-like text, the corpus of
 bench/search.py: rows inserted, then indexed as the indexer does), starts the real server
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import http.cookiejar
+import json
 import os
 import platform
 import random
@@ -131,6 +133,26 @@ def prepare(base: Path, pages: int, users: int, seed: int) -> tuple[World, corpu
         db.session.remove()
         db.engine.dispose()
     return world, built
+
+
+def prepared(base: Path, args: argparse.Namespace) -> tuple[World, corpus.Build]:
+    """prepare(), or a copy of the collection --cache holds for the same options."""
+    if args.cache is None:
+        return prepare(base, args.pages, args.users, args.seed)
+    saved = args.cache / "world.json"
+    wanted = {"pages": args.pages, "users": args.users, "seed": args.seed}
+    if not saved.exists() or json.loads(saved.read_text())["options"] != wanted:
+        shutil.rmtree(args.cache, ignore_errors=True)
+        args.cache.mkdir(parents=True)
+        world, built = prepare(args.cache, args.pages, args.users, args.seed)
+        fields = {k: v for k, v in world.__dict__.items()
+                  if k not in ("base", "samples", "lock")}
+        saved.write_text(json.dumps({"options": wanted, "world": fields,
+                                     "built": built.__dict__}))
+    shutil.copytree(args.cache, base, dirs_exist_ok=True)
+    data = json.loads(saved.read_text())
+    print(f"A copy of the collection in {args.cache}", file=sys.stderr)
+    return World(base=base, **data["world"]), corpus.Build(**data["built"])
 
 
 class Client:
@@ -307,6 +329,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument("--cache", type=Path,
+                        help="build the collection here once; each run works on a copy")
     return parser.parse_args(argv)
 
 
@@ -315,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
     base = Path(tempfile.mkdtemp(prefix="inquiry-load-"))
     server = redis = None
     try:
-        world, built = prepare(base, args.pages, args.users, args.seed)
+        world, built = prepared(base, args)
         if args.workers > 1:
             from tests import services  # a throwaway Redis, as the tests start one
 
