@@ -127,7 +127,10 @@ def prepare(base: Path, pages: int, users: int, seed: int) -> tuple[World, corpu
         reviewed = list(db.session.execute(
             select(Document.id).where(Document.inquiry_id == first.id,
                                       Document.restricted.is_(False))).scalars())
-        every = list(db.session.execute(select(Document.id)).scalars())
+        # Within every user's reach: restricted documents only in the inquiry where they
+        # have restricted access (a view of another would be a correct 404, not an error).
+        every = list(db.session.execute(select(Document.id).where(
+            (Document.inquiry_id == second.id) | Document.restricted.is_(False))).scalars())
         world = World(base, "", emails, tag.id, reviewed, second.id, every,
                       vocabulary.words[150:3000])
         db.session.remove()
