@@ -30,6 +30,10 @@ SETTINGS: tuple[Setting, ...] = (
             "SQLAlchemy database URL: SQLite by default, `postgresql+psycopg://...` at scale."),
     Setting("UPLOAD_DIR", "uploads/", "Where originals are stored, write-once, by SHA-256."),
     Setting("INDEX_DIR", "indexes/", "Where the Whoosh search index lives (derived data)."),
+    Setting("SEARCH_BACKEND", "whoosh", "`whoosh`: the embedded index in INDEX_DIR; `postgres`: "
+            "PostgreSQL full-text search in the database itself, written with the pages (needs "
+            "a `postgresql+psycopg://` DATABASE_URL; run `inquiry-docs reindex` after "
+            "switching)."),
     Setting("SECRET_KEY", "<INSTANCE_DIR>/secret_key (generated)",
             "Signs sessions and CSRF tokens. Generated and kept when unset."),
     Setting("AUDIT_KEY", "<INSTANCE_DIR>/audit_key (generated)",

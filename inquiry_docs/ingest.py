@@ -256,15 +256,24 @@ def _save_pages(document: Document, result: extract.Extracted, no_text_reason: s
     if result.created and document.document_date is None:
         document.document_date = result.created.replace(tzinfo=None)
     has_text = any(text.strip() for _, text in result.pages)
-    document.status = Status.INDEXING if has_text else Status.NO_TEXT
+    from .search import backend
+
+    search = backend()
+    # A transactional backend (PostgreSQL) writes the search rows in this transaction:
+    # committed pages are searchable at once, and no index job is needed.
+    in_step = has_text and search.transactional
+    document.status = (Status.INDEXED if in_step else Status.INDEXING) if has_text \
+        else Status.NO_TEXT
     document.reason = "" if has_text else no_text_reason
     document.ocr_total = document.ocr_done = 0  # progress is over; pages carry the flag
+    if search.transactional:
+        search.index_pages([document.id], [])  # also clears rows a retry left behind
     audit.record("text_extracted", object_type="document", object_id=document.id,
                  inquiry_id=document.inquiry_id, urn=document.urn, pages=len(result.pages),
                  ocr_pages=len(result.ocr), status=str(document.status))
     db.session.commit()
     faults.point("after_pages_commit")
-    if has_text:
+    if has_text and not in_step:
         from . import jobs
 
         jobs.enqueue_index()

@@ -23,6 +23,11 @@ def rebuild_index(progress: bool = False) -> int:
     from tqdm import tqdm
 
     search = backend()
+    if hasattr(search, "rebuild"):  # PostgreSQL: one bulk load, indexes built after it
+        done = search.rebuild((Status.INDEXED,))
+        db.session.expire_all()
+        _check_index(True, lambda _: None, rebuild=False)
+        return done
     search.clear()
     batch = current_app.config["INDEX_BATCH"]
     total = db.session.execute(

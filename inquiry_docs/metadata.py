@@ -117,6 +117,15 @@ def commit_and_reindex(*documents: Document) -> None:
     Every document change (details, marking, tags, coding) ends here, so search agrees
     with the database once the single index writer has run.
     """
+    from .search import backend
+
+    search = backend()
+    if search.transactional:
+        # Filters are read from their tables at search time; only a new title changes
+        # what is indexed, and it is rewritten in this transaction.
+        search.refresh([d.id for d in documents if d.status == Status.INDEXED])
+        db.session.commit()
+        return
     reindex = False
     for document in documents:
         if document.status == Status.INDEXED:

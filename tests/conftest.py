@@ -10,6 +10,7 @@ import io
 import os
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -176,3 +177,67 @@ def redis_server():
     server = services.start_redis()
     yield server
     server.stop()
+
+
+# --- the search backends ----------------------------------------------------------------
+# Search tests run against both backends: a module opts in by overriding `app` with
+# `search_app` (`app = pytest.fixture(lambda search_app: search_app)` reads badly, so each
+# says `def app(search_app): return search_app`). The PostgreSQL one gets a fresh database
+# copied from a migrated template, so each test starts empty and no test waits on Alembic.
+
+SEARCH_BACKENDS = ("whoosh", "postgres")
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_server, tmp_path_factory) -> str:
+    """The name of a database migrated to the newest revision, to copy per test."""
+    name = "inquiry_docs_template"
+    postgres_server.execute(f"DROP DATABASE IF EXISTS {name}")
+    postgres_server.execute(f"CREATE DATABASE {name}")
+    app = build_app(tmp_path_factory.mktemp("template"),
+                    DATABASE_URL=postgres_server.database_url(name))
+    with app.app_context():
+        db.engine.dispose()
+    return name
+
+
+@contextmanager
+def postgres_database(server, template: str) -> Iterator[str]:
+    """A new database copied from `template`, dropped afterwards; yields its URL."""
+    import uuid
+
+    name = f"test_{uuid.uuid4().hex[:16]}"
+    server.execute(f"CREATE DATABASE {name} TEMPLATE {template}")
+    try:
+        yield server.database_url(name)
+    finally:
+        server.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def search_backend_config(request, backend: str) -> Iterator[dict[str, Any]]:
+    """Settings that put the app on `backend` (a fresh PostgreSQL database for postgres)."""
+    if backend == "whoosh":
+        yield {}
+        return
+    server = request.getfixturevalue("postgres_server")
+    template = request.getfixturevalue("postgres_template")
+    with postgres_database(server, template) as url:
+        yield {"DATABASE_URL": url, "SEARCH_BACKEND": "postgres"}
+
+
+@pytest.fixture(params=SEARCH_BACKENDS)
+def search_app(request, tmp_path: Path) -> Iterator[Flask]:
+    """The `app` fixture, once per search backend."""
+    for overrides in search_backend_config(request, request.param):
+        app = build_app(tmp_path, **overrides)
+        with app.app_context():
+            yield app
+            db.session.remove()
+            db.engine.dispose()
+
+
+def whoosh_only(app: Flask) -> None:
+    """Skip (the rest of) a test about the Whoosh index's files when the app searches in
+    PostgreSQL, which keeps no index files."""
+    if app.config.get("SEARCH_BACKEND", "whoosh") != "whoosh":
+        pytest.skip("about the Whoosh index folder; PostgreSQL search keeps no files")

@@ -26,7 +26,16 @@ from inquiry_docs.models import ApiToken, AuditEvent, Document, Membership, User
 from inquiry_docs.web.inquiries import create_inquiry
 from inquiry_docs.web.server import make_server
 from tests import samples
-from tests.conftest import PASSWORD, build_app, login, make_user, require, upload
+from tests.conftest import (
+    PASSWORD,
+    SEARCH_BACKENDS,
+    build_app,
+    login,
+    make_user,
+    require,
+    search_backend_config,
+    upload,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 API_DOC = ROOT / "docs" / "api.md"
@@ -46,13 +55,19 @@ def _register(app: Flask) -> None:
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> Iterator[Flask]:
-    app = build_app(tmp_path)
-    _register(app)
-    with app.app_context():
-        yield app
-        db.session.remove()
-        db.engine.dispose()
+def app(request, tmp_path: Path) -> Iterator[Flask]:
+    """Whoosh, or the backend a test names with @on_each_backend."""
+    for overrides in search_backend_config(request, getattr(request, "param", "whoosh")):
+        app = build_app(tmp_path, **overrides)
+        _register(app)
+        with app.app_context():
+            yield app
+            db.session.remove()
+            db.engine.dispose()
+
+
+# The searching tests run on each search backend.
+on_each_backend = pytest.mark.parametrize("app", SEARCH_BACKENDS, indirect=True)
 
 
 @pytest.fixture
@@ -305,6 +320,7 @@ def test_last_used_is_written_at_most_once_a_minute(app, world):
 # ---- access ----
 
 
+@on_each_backend
 def test_a_reader_of_another_inquiry_finds_nothing_and_gets_404(app, world):
     outsider = app.test_client()
     headers = _bearer(_token(world["outsider"]))
@@ -330,6 +346,7 @@ def test_a_reader_of_another_inquiry_finds_nothing_and_gets_404(app, world):
     assert len(refused) == 5 and all('"channel": "api"' in e.details for e in refused)
 
 
+@on_each_backend
 def test_a_restricted_document_is_invisible_without_restricted_access(app, world):
     client = app.test_client()
     headers = _bearer(_token(world["reader"]))
@@ -408,6 +425,7 @@ def test_parameters_that_disagree_with_the_path_are_refused(app, world):
         ("q=x&inquiry=1", "inquiry"),
     ],
 )
+@on_each_backend
 def test_bad_search_parameters_get_400(app, world, query, message):
     response = app.test_client().get(
         f"/api/v1/search?{query}", headers=_bearer(_token(world["reader"]))
@@ -416,6 +434,7 @@ def test_bad_search_parameters_get_400(app, world, query, message):
     assert message in response.get_json()["error"]
 
 
+@on_each_backend
 def test_search_pages_and_snippets(app, world):
     client = app.test_client()
     headers = _bearer(_token(world["admin"]))

@@ -16,6 +16,12 @@ from inquiry_docs.web.inquiries import create_inquiry
 from tests.conftest import login, make_user, upload
 
 
+@pytest.fixture
+def app(search_app):
+    """Every test here runs on each search backend (see conftest.search_app)."""
+    return search_app
+
+
 def add_text(client, inquiry, text: str, name: str) -> Document:
     response = upload(client, inquiry, [(text.encode(), name)])
     assert response.status_code == 303

@@ -36,3 +36,19 @@ def test_search_benchmark_smoke(tmp_path: Path) -> None:
     assert "300 pages in 30 documents" in table
     assert "10 fixed queries" in table
     assert not out.exists()  # --no-write
+
+
+def test_search_benchmark_smoke_on_postgres(tmp_path: Path) -> None:
+    from tests import services
+    from tests.conftest import require
+
+    require(services.postgres_bin() is not None, "PostgreSQL is not installed")
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "search.py"), "--backend", "postgres",
+         "--pages", "300", "--queries", "10", "--no-write", "--no-http"],
+        capture_output=True, text=True, timeout=180, cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "`SEARCH_BACKEND=postgres`" in result.stdout
+    assert "| Search call with snippets (`PostgresBackend.search`" in result.stdout
+    assert "PostgreSQL 1" in result.stdout and "300 pages in 30 documents" in result.stdout

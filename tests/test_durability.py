@@ -13,6 +13,7 @@ from sqlalchemy import text
 from inquiry_docs import audit, ingest
 from inquiry_docs.db import db
 from tests import samples
+from tests.conftest import whoosh_only
 
 
 def test_sqlite_runs_in_wal_mode_with_full_sync_and_a_busy_timeout(app):
@@ -67,6 +68,7 @@ def test_two_concurrent_writers_wait_for_each_other_instead_of_failing(app):
 
 
 def test_originals_and_the_index_folder_are_fsynced(app, inquiry, monkeypatch):
+    whoosh_only(app)
     synced: list[str] = []
     real_fsync = os.fsync
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
 from sqlalchemy import select
 
 from inquiry_docs.db import db
@@ -14,6 +15,12 @@ from inquiry_docs.models import AuditEvent
 from inquiry_docs.web.inquiries import create_inquiry
 from tests import samples
 from tests.conftest import login, make_user, upload
+
+
+@pytest.fixture
+def app(search_app):
+    """Every test here runs on each search backend (see conftest.search_app)."""
+    return search_app
 
 
 def _rows(response):

@@ -25,7 +25,7 @@ from inquiry_docs.maintenance import rebuild_index, run_check
 from inquiry_docs.models import Batch, BatchItem, Document, Page, Status
 from inquiry_docs.web.inquiries import create_inquiry
 from tests import samples
-from tests.conftest import build_app, login, make_user, require, upload
+from tests.conftest import build_app, login, make_user, require, upload, whoosh_only
 
 pytestmark = pytest.mark.slow
 
@@ -194,6 +194,7 @@ def _two_documents(app) -> None:
 
 @pytest.mark.parametrize("damage", ["delete", "truncate"])
 def test_damaged_index_files_are_detected_and_rebuilt(app, runner, damage):
+    whoosh_only(app)
     _two_documents(app)
     files = [p for p in Path(app.config["INDEX_DIR"]).iterdir()
              if p.suffix in (".seg", ".toc")]

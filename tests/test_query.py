@@ -29,6 +29,11 @@ TRANSCRIPT = samples.make_pdf(
     title="Hearing transcript day 4", created=datetime(2009, 11, 20, 12))
 
 
+
+@pytest.fixture
+def app(search_app):
+    """Every test here runs on each search backend (see conftest.search_app)."""
+    return search_app
 @pytest.fixture
 def search(app, admin_client, admin, inquiry):
     """Three documents (OLD000001-3 above); returns search(query) -> (set of URNs, notice)."""
@@ -80,8 +85,6 @@ SYNTAX = [
     ("safeg*", {"2"}),
     ("zzzq*", set()),
     ("Shahid", {"1"}),  # in the title of 1
-    ("Shahid~1", {"1", "3"}),  # and "Shahed" on a page of 3
-    ("Shahid~2", {"1", "3"}),
     ("children", {"3"}),
 ]
 
@@ -120,6 +123,17 @@ FIELDS = [
 def test_each_element_of_the_syntax(search):
     wrong = [(q, found(search, q), want) for q, want in SYNTAX if found(search, q) != want]
     assert wrong == []
+
+
+def test_fuzzy_words_on_each_backend(app, search):
+    if app.config.get("SEARCH_BACKEND", "whoosh") == "whoosh":
+        assert found(search, "Shahid~1") == {"1", "3"}  # and "Shahed" on a page of 3
+        assert found(search, "Shahid~2") == {"1", "3"}
+        return
+    for query in ("Shahid~1", "Shahid~2", "title:Shahid~1"):  # the word, exactly
+        urns, notice = search(query)
+        assert urns == {"1"} and "not supported by this back end" in notice, query
+    assert search("Shahed~1") == ({"3"}, search("Shahed~1")[1])
 
 
 def test_each_field(search):
@@ -208,6 +222,9 @@ def test_costly_searches_are_answered_quickly_with_a_message(search):
 
 
 def test_a_prefix_matching_too_many_words_is_refused(app, admin_client, inquiry, search):
+    if app.config.get("SEARCH_BACKEND") == "postgres":
+        pytest.skip("PostgreSQL answers a prefix from its index without listing the words; "
+                    "the statement time limit bounds it (test_postgres_search.py)")
     many = " ".join(f"zeb{chr(97 + n // 26)}{chr(97 + n % 26)}" for n in range(260))
     upload(admin_client, inquiry, [(samples.make_pdf([many]), "many.pdf")])
     text, elapsed = answer(search, "zeb*")
@@ -245,8 +262,9 @@ def test_snippets_mark_word_forms_and_exact_words(app, admin_client, search):
     assert b"<mark>abused</mark>" in page and b"<mark>abuse</mark>" in page
     page = admin_client.get("/?q=%22abused%22").data
     assert b"<mark>abused</mark>" in page and b"<mark>abuse</mark>" not in page
-    page = admin_client.get("/?q=Shahid~1").data
-    assert b"<mark>Shahed</mark>" in page
+    if app.config.get("SEARCH_BACKEND", "whoosh") == "whoosh":  # no fuzzy words on postgres
+        page = admin_client.get("/?q=Shahid~1").data
+        assert b"<mark>Shahed</mark>" in page
     page = admin_client.get("/?q=abus*").data
     assert b"<mark>abused</mark>" in page
 

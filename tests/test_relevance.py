@@ -15,7 +15,14 @@ import pytest
 from flask import Flask
 
 from tests import samples
-from tests.conftest import build_app, login, make_user, upload
+from tests.conftest import (
+    SEARCH_BACKENDS,
+    build_app,
+    login,
+    make_user,
+    search_backend_config,
+    upload,
+)
 
 CORPUS = json.loads((Path(__file__).parent / "relevance" / "corpus.json").read_text())
 QUERIES = CORPUS["queries"]
@@ -45,9 +52,15 @@ def test_precision_at_k_definition() -> None:
     assert precision_at_k(list("abcdef"), set("abcdefg")) == 1.0
 
 
-@pytest.fixture(scope="module")
-def ranked(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
-    """Each query's results as document keys, best first (built once for this module)."""
+@pytest.fixture(scope="module", params=SEARCH_BACKENDS)
+def ranked(request, tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
+    """Each query's results as document keys, best first (built once per search backend)."""
+    for overrides in search_backend_config(request, request.param):
+        return _ranked(tmp_path_factory, overrides)
+    raise AssertionError("unreachable")
+
+
+def _ranked(tmp_path_factory: pytest.TempPathFactory, overrides: dict) -> dict[str, list[str]]:
     from sqlalchemy import select
 
     from inquiry_docs import permissions
@@ -56,7 +69,7 @@ def ranked(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
     from inquiry_docs.search import backend
     from inquiry_docs.web.inquiries import create_inquiry
 
-    app: Flask = build_app(tmp_path_factory.mktemp("relevance"))
+    app: Flask = build_app(tmp_path_factory.mktemp("relevance"), **overrides)
     with app.app_context():
         inquiry = create_inquiry("REL", "Relevance inquiry")
         admin = make_user("relevance-admin@example.org", "admin")

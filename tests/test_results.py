@@ -18,6 +18,13 @@ from inquiry_docs.web.inquiries import create_inquiry
 from tests import samples
 from tests.conftest import login, make_user, upload
 
+
+@pytest.fixture
+def app(search_app):
+    """Every test here runs on each search backend (see conftest.search_app)."""
+    return search_app
+
+
 HOSTILE = '<script>alert(1)</script> "><img src=x onerror=alert(2)> javascript:alert(3)'
 
 

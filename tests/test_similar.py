@@ -3,6 +3,7 @@ never one the user may not see."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from inquiry_docs import metadata
@@ -11,6 +12,13 @@ from inquiry_docs.models import AuditEvent, Document, User
 from inquiry_docs.web.inquiries import create_inquiry
 from tests import samples
 from tests.conftest import login, make_user, upload
+
+
+@pytest.fixture
+def app(search_app):
+    """Every test here runs on each search backend (see conftest.search_app)."""
+    return search_app
+
 
 HARBOUR = "harbour trawler skipper quayside netting herring"
 ORCHARD = "orchard pruning blossom cider apples ladder"

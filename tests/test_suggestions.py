@@ -4,6 +4,7 @@ be among the top 5 suggestions for its recommendation."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from inquiry_docs.db import db
@@ -11,6 +12,13 @@ from inquiry_docs.models import Document, Recommendation, User
 from inquiry_docs.recommendations import ensure_default_set, suggestions
 from tests import samples
 from tests.conftest import upload
+
+
+@pytest.fixture
+def app(search_app):
+    """Every test here runs on each search backend (see conftest.search_app)."""
+    return search_app
+
 
 # Ordinary evidence that mentions abuse, children and institutions, as most pages do.
 FILLER = [

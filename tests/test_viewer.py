@@ -5,12 +5,19 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import select
 
 from inquiry_docs.db import db
 from inquiry_docs.models import Document
 from tests import samples
 from tests.conftest import upload
+
+
+@pytest.fixture
+def app(search_app):
+    """Every test here runs on each search backend (see conftest.search_app)."""
+    return search_app
 
 
 def _links(html: str) -> list[str]:

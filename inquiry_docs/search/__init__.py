@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -65,6 +66,10 @@ class Results:
 
 
 class SearchBackend(Protocol):
+    # True when index writes happen in the caller's database transaction (PostgreSQL):
+    # pages are searchable once committed, and no index job is needed.
+    transactional: bool
+
     def index_pages(self, document_ids: list[int], pages: list[IndexPage]) -> None:
         """Replace everything indexed for these documents with these pages, atomically."""
 
@@ -98,6 +103,16 @@ class SearchBackend(Protocol):
                  ) -> tuple[set[str], list[tuple[int, str, int, float]]]:
         """Terms to mark, and every matching page as (document id, URN, page, score)."""
 
+    def more_like(self, text: str, scope: Scope, *, exclude: int, limit: int = 10,
+                  snippet_text: SnippetSource | None = None) -> Results:
+        """Other documents sharing this text's most telling words, within scope."""
+
+    def terms_for(self, query: str) -> set[str]:
+        """What to mark on a document's pages for `query`."""
+
+    def tokenizer(self) -> Callable[[str], Iterable]:
+        """Tokens of page text in the form `terms_for` gives, for marking in Python."""
+
     def clear(self) -> None: ...
 
 
@@ -105,7 +120,25 @@ class SnippetSource(Protocol):
     def __call__(self, document_id: int, page_numbers: list[int]) -> dict[int, str]: ...
 
 
+BACKENDS = ("whoosh", "postgres")
+
+
 def init_app(app: Flask) -> None:
+    """Make the backend SEARCH_BACKEND names; nothing is opened or connected yet."""
+    name = app.config.get("SEARCH_BACKEND") or "whoosh"
+    if name not in BACKENDS:
+        raise ValueError(f"SEARCH_BACKEND={name!r} is not known: use one of "
+                         + ", ".join(BACKENDS) + ".")
+    if name == "postgres":
+        url = str(app.config["DATABASE_URL"])
+        if not url.startswith(("postgresql:", "postgresql+")):
+            raise ValueError("SEARCH_BACKEND=postgres searches inside the database, so "
+                             "DATABASE_URL must be PostgreSQL (postgresql+psycopg://...); "
+                             "it is " + url.split(":", 1)[0] + ".")
+        from .postgres import PostgresBackend
+
+        app.extensions["search"] = PostgresBackend(time_limit=app.config["SEARCH_TIME_LIMIT"])
+        return
     from .whoosh import WhooshBackend
 
     app.extensions["search"] = WhooshBackend(app.config["INDEX_DIR"],

@@ -93,6 +93,8 @@ def make_schema() -> Schema:
 
 
 class WhooshBackend:
+    transactional = False  # written by the index job, after the pages are committed
+
     def __init__(self, directory: str, lock_timeout: float = 30.0,
                  time_limit: float = ql.TIME_LIMIT, memory_mb: int = 256) -> None:
         self.directory = Path(directory)

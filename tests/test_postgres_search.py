@@ -1,0 +1,232 @@
+"""The PostgreSQL search backend's own promises: rows written with the pages in one
+transaction, escaped ts_headline snippets, access inside the SQL, the exact and stemmed
+vectors, the fuzzy notice, the statement time limit, and RUM or GIN indexes alike.
+(The shared search tests run on both backends through conftest.search_app.)"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from sqlalchemy import select, text
+
+from inquiry_docs import audit, ingest, metadata
+from inquiry_docs.db import db
+from inquiry_docs.models import Document, Status, User
+from inquiry_docs.permissions import Grant, Scope, scope_for
+from inquiry_docs.search import backend
+from inquiry_docs.search.facets import Filters
+from inquiry_docs.search.query import QueryTooBroad
+from inquiry_docs.web.search import page_texts
+from tests import samples
+from tests.conftest import build_app, login, make_user, postgres_database, upload
+
+HOSTILE = '<script>alert(1)</script> "><img src=x onerror=alert(2)> javascript:alert(3)'
+
+
+@pytest.fixture
+def app(request, tmp_path):
+    server = request.getfixturevalue("postgres_server")
+    template = request.getfixturevalue("postgres_template")
+    with postgres_database(server, template) as url:
+        app = build_app(tmp_path, DATABASE_URL=url, SEARCH_BACKEND="postgres")
+        with app.app_context():
+            yield app
+            db.session.remove()
+            db.engine.dispose()
+
+
+def _add(client, inquiry, name: str, pages: list[str], title: str | None = None,
+         **form: str) -> Document:
+    upload(client, inquiry, [(samples.make_pdf(pages, title=title), name)], **form)
+    db.session.expire_all()
+    return db.session.execute(select(Document).order_by(Document.id.desc()).limit(1)
+                              ).scalar_one()
+
+
+def _rows(document_id: int | None = None) -> int:
+    sql = "SELECT count(*) FROM search_pages"
+    if document_id is not None:
+        sql += f" WHERE document_id = {int(document_id)}"
+    return db.session.execute(text(sql)).scalar_one()
+
+
+def _urns(results) -> list[str]:
+    return [d.urn for d in results.documents]
+
+
+def test_postgres_needs_a_postgres_database(tmp_path):
+    with pytest.raises(ValueError, match="DATABASE_URL must be PostgreSQL"):
+        build_app(tmp_path, SEARCH_BACKEND="postgres")
+    with pytest.raises(ValueError, match="is not known"):
+        build_app(tmp_path, SEARCH_BACKEND="elastic")
+
+
+def test_pages_are_searchable_when_committed_with_no_index_job(app, admin_client, inquiry,
+                                                                 monkeypatch):
+    from inquiry_docs import jobs
+
+    def no_job() -> None:
+        raise AssertionError("no index job is needed")
+
+    monkeypatch.setattr(jobs, "enqueue_index", no_job)
+    document = _add(admin_client, inquiry, "a.pdf", ["The lighthouse keeper", "nothing"])
+    assert document.status == Status.INDEXED
+    assert _rows(document.id) == 2
+    admin = db.session.execute(select(User).where(User.is_admin)).scalar_one()
+    results = backend().search("lighthouse", scope_for(admin))
+    assert _urns(results) == [document.urn] and results.total_pages == 1
+    assert backend().indexed_page_counts() == {document.id: 2}
+
+
+def test_a_rolled_back_extraction_leaves_no_search_rows(app, admin_client, inquiry,
+                                                        monkeypatch):
+    document = _add(admin_client, inquiry, "a.pdf", ["first words"])
+    document.status = Status.RECEIVED
+    db.session.commit()
+    real = audit.record
+
+    def fail_on_extracted(action, **kw):
+        if action == "text_extracted":
+            raise RuntimeError("the database went away")
+        return real(action, **kw)
+
+    monkeypatch.setattr(audit, "record", fail_on_extracted)
+    monkeypatch.setattr(ingest.extract, "extract", lambda *a, **k: ingest.extract.Extracted(
+        pages=[(1, "replacement quokka text")], page_label="page"))
+    with pytest.raises(RuntimeError):
+        ingest.process(document.id)
+    db.session.rollback()
+    # The first extraction's rows are still there; the failed one wrote nothing.
+    assert db.session.execute(text(
+        "SELECT count(*) FROM search_pages WHERE words @@ 'quokka'")).scalar_one() == 0
+    assert _rows(document.id) == 1
+
+
+def test_title_changes_rewrite_rows_and_tags_need_no_reindex(app, admin_client, inquiry):
+    from inquiry_docs.review import tags
+
+    document = _add(admin_client, inquiry, "a.pdf", ["page about harbours"], title="Old name")
+    admin = db.session.execute(select(User).where(User.is_admin)).scalar_one()
+    scope = scope_for(admin)
+    metadata.apply(document, metadata.Changes("Gazetteer of ports", document.doc_type,
+                                              document.source, document.document_date), admin)
+    assert document.status == Status.INDEXED  # nothing waits for an index job
+    assert _urns(backend().search("title:gazetteer", scope)) == [document.urn]
+    assert _urns(backend().search("title:old", scope)) == []
+    tag = tags.create(admin, inquiry.id, "Key")
+    tags.apply(admin, tag, [document])
+    found = backend().search("harbour", scope, filters=Filters(tag=(str(tag.id),)),
+                             facets=True)
+    assert _urns(found) == [document.urn]
+    assert found.facets.values["tag"] == {str(tag.id): 1}
+
+
+def test_snippets_are_escaped_in_text_title_and_source(app, admin_client, inquiry):
+    document = _add(admin_client, inquiry, '<img src=x onerror=alert(9)>.pdf',
+                    [f"zephyr {HOSTILE} zephyr & more"], title=f"zephyr {HOSTILE}",
+                    source=HOSTILE[:100])
+    admin = db.session.execute(select(User).where(User.is_admin)).scalar_one()
+    for query in ("zephyr", '"zephyr"', "zeph*", "javascript", "title:zephyr", "onerror"):
+        results = backend().search(query, scope_for(admin), snippet_text=page_texts)
+        assert _urns(results) == [document.urn], query
+        snippet = str(results.documents[0].pages[0].snippet)
+        assert "<mark>" in snippet, (query, snippet)
+        without_marks = snippet.replace("<mark>", "").replace("</mark>", "")
+        assert "<" not in without_marks and '"' not in without_marks, (query, snippet)
+        assert "&lt;script&gt;" in snippet or "&lt;img" in snippet, (query, snippet)
+    page = admin_client.get("/?q=zephyr").get_data(as_text=True)
+    assert "<script>alert" not in page and "<img src=x" not in page
+    assert 'href="javascript:' not in page
+
+
+def test_nobody_uncleared_sees_a_count_facet_or_snippet(app, admin_client, inquiry):
+    secret = _add(admin_client, inquiry, "s.pdf", ["the wombat dossier"])
+    admin = db.session.execute(select(User).where(User.is_admin)).scalar_one()
+    metadata.set_marking(secret, metadata.Marking("OFFICIAL-SENSITIVE", False, "", ""), admin)
+    open_doc = _add(admin_client, inquiry, "o.pdf", ["an open page"])
+    reader = make_user("reader@example.org", "reader", inquiry)  # OFFICIAL only
+    scope = scope_for(reader)
+    for query in ("wombat", "wombat OR open", "-zzzz", "womb*", '"wombat dossier"'):
+        results = backend().search(query, scope, facets=True, snippet_text=page_texts)
+        assert secret.urn not in _urns(results), query
+        assert results.total_documents == (1 if open_doc.urn in _urns(results) else 0)
+        flat = [v for facet in results.facets.values.values() for v in facet]
+        assert flat.count(secret.inquiry_id) <= 1 and "OFFICIAL-SENSITIVE" not in flat
+    assert backend().search("wombat", scope, facets=True).facets.values["type"] == {}
+    assert backend().matching_pages("wombat", scope, secret.id) == []
+    assert backend().page_scores("wombat", scope, secret.id) == {}
+    assert backend().all_hits("wombat", scope)[1] == []
+    similar = backend().more_like("wombat dossier", scope, exclude=open_doc.id)
+    assert similar.total_documents == 0
+    client = app.test_client()
+    login(client, reader.email)
+    assert "wombat" not in client.get("/?q=wombat").get_data(as_text=True).split(
+        "</form>")[-1]
+    # Granted, the same search finds it.
+    cleared = Scope({inquiry.id: Grant("OFFICIAL-SENSITIVE")})
+    assert _urns(backend().search("wombat", cleared)) == [secret.urn]
+
+
+def test_phrases_are_exact_and_words_are_stemmed(app, admin_client, inquiry):
+    abused = _add(admin_client, inquiry, "a.pdf", ["The boy was abused at the school."])
+    abuse = _add(admin_client, inquiry, "b.pdf", ["Allegations of abuse were noted."])
+    scope = scope_for(db.session.execute(select(User).where(User.is_admin)).scalar_one())
+    assert set(_urns(backend().search("abuses", scope))) == {abused.urn, abuse.urn}
+    assert _urns(backend().search('"abused"', scope)) == [abused.urn]
+    assert _urns(backend().search('"boy was abused"', scope)) == [abused.urn]
+    assert _urns(backend().search('"abused boy"', scope)) == []
+    assert _urns(backend().search('"boy school"~5', scope)) == [abused.urn]  # 5 apart
+    assert _urns(backend().search('"school boy"~5', scope)) == [abused.urn]  # either order
+    assert _urns(backend().search('"boy school"~4', scope)) == []
+    assert set(_urns(backend().search("abus*", scope))) == {abused.urn, abuse.urn}
+    assert _urns(backend().search("allegat*", scope)) == [abuse.urn]
+    results = backend().search("abuze~1", scope)
+    assert results.total_documents == 0 and "not supported by this back end" in results.notice
+    terms = backend().terms_for("abuse allegat*")
+    spans = [t.text for t in backend().tokenizer()("Abused allegations") if t.text in terms]
+    assert len(spans) == 2
+
+
+def test_the_time_limit_stops_a_search_and_keeps_the_session_usable(app, admin_client,
+                                                                   inquiry):
+    document = _add(admin_client, inquiry, "a.pdf", ["timing words"])
+    scope = scope_for(db.session.execute(select(User).where(User.is_admin)).scalar_one())
+    search = backend()
+    search.time_limit = 0.0
+    try:
+        with pytest.raises(QueryTooBroad, match="took longer than"):
+            search.search("timing", scope)
+    finally:
+        search.time_limit = 5.0
+    assert db.session.get(Document, document.id).urn == document.urn  # still usable
+    assert db.session.execute(text("SHOW statement_timeout")).scalar() == "0"
+
+
+@pytest.mark.parametrize("method", ["gin", "rum"])
+def test_gin_and_rum_indexes_answer_alike(app, admin_client, inquiry, method):
+    if method == "rum" and not db.session.execute(text(
+            "SELECT 1 FROM pg_available_extensions WHERE name = 'rum'")).first():
+        pytest.skip("the rum extension is not installed (Debian: postgresql-15-rum)")
+    docs = [_add(admin_client, inquiry, f"{n}.pdf", [f"common word {'rare ' * n}" + "x" * n,
+                                                       "common again"],
+                 title=f"Document {n}") for n in range(1, 6)]
+    docs[0].document_date = datetime(2001, 1, 1)
+    db.session.commit()
+    search = backend()
+    assert search.rebuild((Status.INDEXED,), method=method) == 5
+    assert search.uses_rum() == (method == "rum")
+    scope = scope_for(db.session.execute(select(User).where(User.is_admin)).scalar_one())
+    ranked = search.search("rare", scope)
+    assert _urns(ranked)[0] == docs[-1].urn  # the most mentions first
+    search.rank_limit = 3  # fewer pages ranked than match: counts stay exact
+    try:
+        broad = search.search("common", scope, facets=True)
+        assert (broad.total_documents, broad.total_pages) == (5, 10)
+        assert len(broad.documents) == 5 and broad.facets.values["year"][2001] == 1
+        assert ("chosen among the first" in broad.notice) == (method == "gin")
+        deep = search.search("common", scope, offset=4, limit=2)
+        assert len(deep.documents) == 1
+    finally:
+        search.rank_limit = 10_000
+    assert search.indexed_page_counts() == {d.id: 2 for d in docs}
