@@ -19,7 +19,7 @@ from inquiry_docs.search.facets import Filters
 from inquiry_docs.search.query import QueryTooBroad
 from inquiry_docs.web.search import page_texts
 from tests import samples
-from tests.conftest import build_app, login, make_user, postgres_database, upload
+from tests.conftest import build_app, login, make_user, postgres_database, require, upload
 
 HOSTILE = '<script>alert(1)</script> "><img src=x onerror=alert(2)> javascript:alert(3)'
 
@@ -207,7 +207,7 @@ def test_the_time_limit_stops_a_search_and_keeps_the_session_usable(app, admin_c
 def test_gin_and_rum_indexes_answer_alike(app, admin_client, inquiry, method):
     if method == "rum" and not db.session.execute(text(
             "SELECT 1 FROM pg_available_extensions WHERE name = 'rum'")).first():
-        pytest.skip("the rum extension is not installed (Debian: postgresql-15-rum)")
+        require(False, "the rum extension is not installed (Debian: postgresql-15-rum)")
     docs = [_add(admin_client, inquiry, f"{n}.pdf", [f"common word {'rare ' * n}" + "x" * n,
                                                        "common again"],
                  title=f"Document {n}") for n in range(1, 6)]

@@ -232,6 +232,8 @@ def compile_tree(node: ql.Node | None, conn: Connection, scope: Scope,
     tsqueries to rank and mark with; raises QueryTooBroad for an oversized proximity."""
     analysis = _Analysis()
     for leaf in _leaves(node):
+        if isinstance(leaf, ql.Phrase) and leaf.field is None:
+            ql.refuse_common_phrase(leaf.text, re.findall(r"\w+", leaf.text.lower()))
         if isinstance(leaf, ql.Word | ql.Phrase | ql.Fuzzy) and leaf.field in (None, "title"):
             analysis.want("english", leaf.text)  # for headlines and marking, always
             analysis.want("simple", leaf.text)

@@ -508,13 +508,7 @@ class _Compiler:
                          self.expand(node, "title", node.text.lower())])
         if isinstance(node, Phrase) and node.field is None:
             words = self.analyse("exact", node.text)
-            if words and all(w in STOP_WORDS for w in words):
-                # On nearly every page, many times: matching the phrase means reading
-                # every position of every page, seconds on a large index.
-                raise QueryTooBroad(
-                    f"“{node.text}” has only very common words, found on nearly every page.",
-                    "Add a less common word inside the quotes, for example "
-                    "“in the care of the council”.")
+            refuse_common_phrase(node.text, words)
             return _near("exact", words, node.slop)
         if node.field:  # title, source: word forms as that field analyses them
             return _near(node.field, self.analyse(node.field, node.text), 0)
@@ -586,6 +580,16 @@ def _expand(lexicons: Sequence[Sequence[str]], text: str, distance: int | None
                                     and edit_distance(word, text, limit=distance) <= distance):
                 seen.add(word)
                 yield word
+
+
+def refuse_common_phrase(text: str, words: list[str]) -> None:
+    """A quoted phrase of only very common words ("of the") is too broad on any back end:
+    it is on nearly every page, many times, and matching it reads every position."""
+    if words and all(w in STOP_WORDS for w in words):
+        raise QueryTooBroad(
+            f"“{text}” has only very common words, found on nearly every page.",
+            "Add a less common word inside the quotes, for example "
+            "“in the care of the council”.")
 
 
 def _any(queries: list[wq.Query | None]) -> wq.Query | None:
