@@ -11,7 +11,8 @@
    documents per commit, as `jobs.index_pending` does. Reports build time and index size.
 2. Search alone: `WhooshBackend.search` for the first results page (20 documents) with
    snippets from the database (`web.search.page_texts`, as the results page uses), in a
-   scope that sees everything in both inquiries.
+   scope that sees everything in both inquiries, in a process whose start-up objects are
+   left out of garbage collection as `serve` leaves them (web.server.settle_heap).
 3. Results page: the app served as `inquiry-docs serve` serves it (werkzeug, a fixed
    pool of request threads) on 127.0.0.1; a signed-in member of both inquiries fetches
    `/?q=...` with urllib.
@@ -600,6 +601,9 @@ def search_once(app, query: str, scope) -> tuple[float, int, str]:
 
 
 def measure_search(app, chosen: list[tuple[str, str]], repeat: int) -> list[Sample]:
+    from inquiry_docs.web.server import settle_heap
+
+    settle_heap()  # as `inquiry-docs serve` does before it answers (see server.settle_heap)
     samples = []
     with app.app_context():
         scope = full_scope(app)
