@@ -260,3 +260,18 @@ def test_expansions_from_remembered_words_match_the_readers(corpus, text, distan
         theirs = set(reader.terms_within(field, text, distance, prefix=1))
     ours = list(ql._expand(corpus._lexicons(field), text, distance))
     assert len(ours) == len(set(ours)) and set(ours) == theirs
+
+
+@settings(max_examples=200, deadline=None)
+@given(PAGE_TEXT, st.lists(st.sampled_from(["abus", "\x1fabused", "run", "\x1fran", "école",
+                                             "\x1fthe", "first", "3.5", "\x1fnaïve"]),
+                            max_size=4).map(set))
+def test_snippet_spans_are_the_marked_tokens(backend, text, terms):
+    """The shortcut that finds marked words finds the places the tokens say, once each."""
+    from inquiry_docs.search.snippets import match_spans
+
+    schema = backend._ix().schema
+    fast = ql.marking_tokenizer(schema["text"].analyzer, schema["exact"].analyzer)
+    slow = ql.analysed_marks(schema["text"].analyzer, schema["exact"].analyzer)
+    expected = sorted({(t.startchar, t.endchar) for t in slow(text) if t.text in terms})
+    assert match_spans(text, terms, fast) == expected

@@ -659,6 +659,31 @@ def marking_tokenizer(stem, exact) -> Callable[[str], Iterable[Mark]]:
             if len(word) >= exact_min:
                 yield Mark(EXACT_MARK + word, start, end)
 
+    decided: dict[frozenset[str], dict[str, bool]] = {}  # per set of terms: word -> marked?
+
+    def marked(word: str, terms: set[str]) -> bool:
+        return (len(word) >= stops.min and word not in stops.stops
+                and stem_word(word) in terms) or \
+            (len(word) >= exact_min and EXACT_MARK + word in terms)
+
+    def spans(s: str, terms: set[str]) -> list[tuple[int, int]]:
+        """Where tokens(s) has one of `terms`: each distinct word is looked at once, then
+        the text is scanned for those words only."""
+        key = frozenset(terms)
+        known = decided.get(key)
+        if known is None or len(known) > 200_000:
+            if len(decided) > 64:
+                decided.clear()
+            known = decided[key] = {}
+        words = {m.group(0).lower() for m in pattern.finditer(s)}
+        for word in words - known.keys():
+            known[word] = marked(word, terms)
+        wanted = {word for word in words if known[word]}
+        if not wanted:
+            return []
+        return [m.span() for m in pattern.finditer(s) if m.group(0).lower() in wanted]
+
+    tokens.spans = spans  # type: ignore[attr-defined]
     return tokens
 
 

@@ -16,6 +16,9 @@ def match_spans(text: str, terms: set[str], tokenize: Callable[[str], Iterable])
     """Character spans of tokens whose analysed form is one of the query's terms."""
     if not terms:
         return []
+    spans = getattr(tokenize, "spans", None)  # the one-pass tokenizer's shortcut
+    if spans is not None:
+        return spans(text, terms)
     return [(t.startchar, t.endchar) for t in tokenize(text) if t.text in terms]
 
 
