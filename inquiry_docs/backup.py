@@ -3,7 +3,8 @@
 Layout of a backup folder:
 
     manifest.json        written last: a backup without one is incomplete
-    database.sqlite      SQLite online-backup snapshot (or database.dump from pg_dump)
+    database.sqlite      SQLite online-backup snapshot (or database.dump from pg_dump,
+                         see backup_pg.py)
     keys/secret_key      signs sessions; keys/audit_key keys the audit hash chain
     uploads/ab/cd/<sha>  every original, as stored
     index/...            only with `--with-index` (the index can be rebuilt from the database)
@@ -20,6 +21,8 @@ import os
 import shutil
 import sqlite3
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +30,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy.engine import make_url
 
-from . import audit
+from . import audit, backup_pg
 from .db import db
 from .models import utcnow
 from .storage import CHUNK, Store
@@ -83,22 +86,15 @@ def _sqlite_path() -> Path | None:
     return Path(url.database)
 
 
-def _pg_dsn() -> str:
-    url = make_url(current_app.config["DATABASE_URL"]).set(drivername="postgresql")
-    return url.render_as_string(hide_password=False)
-
-
 # --- backup -------------------------------------------------------------------------------
 
-def _copy_database(dest: Path) -> str:
+def _copy_database(dest: Path) -> tuple[str, list[Any] | None]:
+    """Copy a consistent snapshot of the database; its name and newest audit event."""
     source = _sqlite_path()
     if source is None:
-        if shutil.which("pg_dump") is None:
-            raise BackupError("This installation uses PostgreSQL and pg_dump is not installed: "
-                              "install the PostgreSQL client tools and try again.")
-        subprocess.run(["pg_dump", "--format=custom", "--no-owner", f"--file={dest / PG_FILE}",
-                        _pg_dsn()], check=True, capture_output=True)
-        return PG_FILE
+        with _pg_errors("pg_dump"):
+            head = backup_pg.dump(current_app.config["DATABASE_URL"], dest / PG_FILE)
+        return PG_FILE, head
     target = dest / DB_FILE
     # The online backup API copies a consistent snapshot while others keep writing (WAL).
     src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
@@ -109,7 +105,19 @@ def _copy_database(dest: Path) -> str:
     finally:
         out.close()
         src.close()
-    return DB_FILE
+    return DB_FILE, _audit_head(target)
+
+
+@contextmanager
+def _pg_errors(program: str) -> Iterator[None]:
+    """A missing or failing PostgreSQL tool becomes a BackupError that says why."""
+    try:
+        yield
+    except backup_pg.ToolMissing as missing:
+        raise BackupError(str(missing)) from None
+    except subprocess.CalledProcessError as failed:
+        detail = (failed.stderr or b"").decode(errors="replace").strip()[-500:]
+        raise BackupError(f"{program} failed: {detail}") from None
 
 
 def _audit_head(db_file: Path) -> list[Any] | None:
@@ -139,7 +147,7 @@ def create_backup(dest: Path, *, with_index: bool = False, actor: str = "command
         raise BackupError(f"{dest} is not empty: choose a new folder for each backup.")
     dest.mkdir(parents=True, exist_ok=True)
     report = Report()
-    db_name = _copy_database(dest)
+    db_name, head = _copy_database(dest)
     keys = dest / "keys"
     keys.mkdir()
     for name in KEYS:
@@ -164,7 +172,6 @@ def create_backup(dest: Path, *, with_index: bool = False, actor: str = "command
         if path.startswith("uploads/") and files[path]["sha256"] != path.rsplit("/", 1)[1]:
             report.notes.append(f"warning: original {path} does not match its name; "
                                 "run `inquiry-docs check`")
-    head = _audit_head(dest / db_name) if db_name == DB_FILE else None
     report.manifest = {
         "format": FORMAT, "created_at": utcnow().isoformat(timespec="seconds") + "Z",
         "database": db_name, "with_index": with_index, "audit_head": head, "files": files,
@@ -225,6 +232,15 @@ def verify_backup(src: Path) -> Report:
                                    + ("the audit trail cannot be verified"
                                       if name == "audit_key" else "sessions cannot be signed"))
     db_name = manifest.get("database")
+    if db_name == PG_FILE and (src / PG_FILE).is_file() and not report.problems:
+        try:
+            unreadable = backup_pg.check_dump(src / PG_FILE)
+        except backup_pg.ToolMissing:
+            report.notes.append("note: pg_restore is not installed, so the database dump was "
+                                "checked against its SHA-256 only")
+        else:
+            if unreadable:
+                report.problems.append(unreadable)
     if db_name == DB_FILE and (src / DB_FILE).is_file() and not report.problems:
         con = sqlite3.connect(f"file:{src / DB_FILE}?mode=ro", uri=True)
         try:
@@ -242,6 +258,8 @@ def existing_data() -> list[str]:
     """What a restore would overwrite here: database rows and stored originals."""
     found = []
     path = _sqlite_path()
+    if path is None and backup_pg.holds_data():
+        found.append("documents or audit events in the PostgreSQL database")
     if path is not None and path.exists() and path.stat().st_size > 0:
         con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
@@ -268,23 +286,22 @@ def restore_backup(src: Path, *, force: bool = False, actor: str = "command line
                           + "\n  ".join(report.problems))
     manifest = report.manifest
     target_db = _sqlite_path()
-    if manifest["database"] == PG_FILE or target_db is None:
-        raise BackupError("Restoring into PostgreSQL is done with pg_restore: "
-                          f"`pg_restore --clean --no-owner -d <database> {src / PG_FILE}`, "
-                          "then copy uploads/ and keys/ by hand.")
+    if (manifest["database"] == PG_FILE) != (target_db is None):
+        raise BackupError("This backup's database is "
+                          + ("PostgreSQL" if manifest["database"] == PG_FILE else "SQLite")
+                          + " and this installation's is not: restore it into an installation "
+                          "that uses the same kind of database.")
     found = existing_data()
     if found and not force:
         raise BackupError("This installation already holds data (" + "; ".join(found) +
                           "). Restore into a fresh installation, or pass --force to replace it.")
     db.session.remove()
-    db.engine.dispose()  # no pooled connection may keep the old file open
-    for suffix in ("-wal", "-shm"):
-        Path(str(target_db) + suffix).unlink(missing_ok=True)
-    target_db.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target_db.with_name(target_db.name + ".restoring")
-    shutil.copyfile(src / DB_FILE, tmp)
-    _fsync(tmp)
-    os.replace(tmp, target_db)
+    db.engine.dispose()  # no pooled connection may keep the old file (or tables) open
+    if target_db is None:
+        with _pg_errors("pg_restore"):
+            backup_pg.restore(current_app.config["DATABASE_URL"], src / PG_FILE)
+    else:
+        _replace_sqlite(src / DB_FILE, target_db)
     from .db import upgrade_database
 
     upgrade_database()  # a backup made by an older version gains the newer tables
@@ -306,6 +323,16 @@ def restore_backup(src: Path, *, force: bool = False, actor: str = "command line
     report.notes.append("Run `inquiry-docs check --repair` to finish documents that were "
                         "still being read when the backup was made.")
     return report
+
+
+def _replace_sqlite(source: Path, target_db: Path) -> None:
+    for suffix in ("-wal", "-shm"):
+        Path(str(target_db) + suffix).unlink(missing_ok=True)
+    target_db.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target_db.with_name(target_db.name + ".restoring")
+    shutil.copyfile(source, tmp)
+    _fsync(tmp)
+    os.replace(tmp, target_db)
 
 
 def _restore_keys(src: Path, report: Report) -> None:
