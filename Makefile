@@ -1,5 +1,7 @@
 # make run   — set up everything on a fresh machine and serve on http://127.0.0.1:5000
-# make test  — set up and run the whole suite (lint, unit, integration, browser)
+# make test  — set up, lint, then run the whole suite (unit, integration, browser) on both
+#              stacks at once: SQLite + Whoosh, and PostgreSQL + Redis (see README, Tests)
+# make test-sqlite / make test-postgres — the suite on one stack (PYTEST_ARGS=... to narrow it)
 # make bench — run the benchmarks (not part of make test); results go to docs/benchmarks.md
 # make assets — rebuild the committed CSS/JS from npm packages (see assets/README.md)
 
@@ -9,7 +11,10 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test lint bench assets clean
+STACKS := sqlite postgres
+PYTEST_ARGS ?=
+
+.PHONY: run test lint bench assets clean $(STACKS:%=test-%)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,8 +38,15 @@ run: $(VENV)/.installed
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check inquiry_docs tests $(wildcard bench)
 
+# Two pytest processes side by side (each starts its own servers on free ports and has its
+# own temporary folders); each report is printed whole when its run ends, and make fails
+# if either run fails.
 test: $(VENV)/.installed-test node_modules/.package-lock.json lint
-	$(BIN)/pytest -q -p no:cacheprovider
+	@echo "Running the suite on both stacks ($(STACKS)) at once; each report follows when done."
+	@$(MAKE) --no-print-directory -j2 --output-sync=target $(STACKS:%=test-%)
+
+$(STACKS:%=test-%): test-%: $(VENV)/.installed-test node_modules/.package-lock.json
+	INQUIRY_DOCS_TEST_STACK=$* $(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/ingest.py

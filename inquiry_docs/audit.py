@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select, text
+from sqlalchemy import select
 
-from .db import db
+from .db import db, lock_for_writing
 from .models import AuditEvent, User, utcnow
 
 GENESIS = "0" * 64
@@ -52,12 +52,6 @@ def _digest(event: Any, prev_hash: str) -> str:
     return hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
 
 
-def _serialise_writers() -> None:
-    """Make concurrent writers append one at a time so the chain never forks."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SELECT pg_advisory_xact_lock(727274)"))
-
-
 def record(
     action: str,
     *,
@@ -69,20 +63,22 @@ def record(
     **details: Any,
 ) -> AuditEvent:
     """Add an event to the current transaction; the caller commits."""
-    _serialise_writers()
+    lock_for_writing(db.session)  # writers append one at a time, so the chain never forks
+    # Cut to the columns' sizes: PostgreSQL refuses longer text where SQLite kept it (a
+    # backup folder's name, say); the full value can go in the details.
     event = AuditEvent(
         at=utcnow(),
         user_id=user.id if user is not None else None,
-        actor=actor or (user.email if user is not None else "system"),
-        ip=current_ip.get(),
+        actor=(actor or (user.email if user is not None else "system"))[:254],
+        ip=current_ip.get()[:45],
         action=action,
-        object_type=object_type,
-        object_id=str(object_id),
+        object_type=object_type[:30],
+        object_id=str(object_id)[:60],
         inquiry_id=inquiry_id,
         details=json.dumps(details, sort_keys=True, default=str),
     )
     db.session.add(event)
-    # The insert takes SQLite's write lock first, so the previous row read next is final.
+    # The writer's lock is held (SQLite's, or ours on PostgreSQL): the row read next is final.
     db.session.flush()
     prev = db.session.execute(
         select(AuditEvent.hash).where(AuditEvent.id < event.id).order_by(AuditEvent.id.desc())

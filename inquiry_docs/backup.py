@@ -3,7 +3,8 @@
 Layout of a backup folder:
 
     manifest.json        written last: a backup without one is incomplete
-    database.sqlite      SQLite online-backup snapshot (or database.dump: pg_dump, custom format)
+    database.sqlite      SQLite online-backup snapshot (or database.dump from pg_dump,
+                         see backup_pg.py)
     keys/secret_key      signs sessions; keys/audit_key keys the audit hash chain
     uploads/ab/cd/<sha>  every original, as stored
     index/...            only with `--with-index` (the index can be rebuilt from the database)
@@ -20,15 +21,16 @@ import os
 import shutil
 import sqlite3
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import inspect, literal, select
 from sqlalchemy.engine import make_url
 
-from . import audit
+from . import audit, backup_pg
 from .db import db
 from .models import utcnow
 from .storage import CHUNK, Store
@@ -84,49 +86,15 @@ def _sqlite_path() -> Path | None:
     return Path(url.database)
 
 
-def pg_tool(name: str) -> str:
-    """pg_dump or pg_restore: from PATH, else Debian's versioned folders (newest first)."""
-    found = shutil.which(name)
-    if found:
-        return found
-    versions = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"),
-                      key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit()
-                      else 0)
-    if versions:
-        return str(versions[-1])
-    raise BackupError(f"This installation uses PostgreSQL and {name} is not installed: "
-                      "install the PostgreSQL client tools (Debian: postgresql-client) "
-                      "and try again.")
-
-
-def _pg_connection() -> tuple[str, dict[str, str]]:
-    """A libpq URL for the client tools, and their environment: the password goes in
-    PGPASSWORD, never on a command line where `ps` would show it."""
-    url = make_url(current_app.config["DATABASE_URL"])
-    env = dict(os.environ)
-    if url.password:
-        env["PGPASSWORD"] = str(url.password)
-    plain = url.set(drivername="postgresql", password=None)
-    return plain.render_as_string(hide_password=False), env
-
-
-def _run_pg(name: str, *args: str) -> subprocess.CompletedProcess:
-    dsn, env = _pg_connection()
-    command = [pg_tool(name), *args, f"--dbname={dsn}"]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise BackupError(f"{name} failed: {done.stderr.strip()[-2000:]}")
-    return done
-
-
 # --- backup -------------------------------------------------------------------------------
 
-def _copy_database(dest: Path) -> str:
+def _copy_database(dest: Path) -> tuple[str, list[Any] | None]:
+    """Copy a consistent snapshot of the database; its name and newest audit event."""
     source = _sqlite_path()
     if source is None:
-        _run_pg("pg_dump", "--format=custom", "--no-owner", "--no-privileges",
-                f"--file={dest / PG_FILE}")
-        return PG_FILE
+        with _pg_errors("pg_dump"):
+            head = backup_pg.dump(current_app.config["DATABASE_URL"], dest / PG_FILE)
+        return PG_FILE, head
     target = dest / DB_FILE
     # The online backup API copies a consistent snapshot while others keep writing (WAL).
     src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
@@ -137,22 +105,23 @@ def _copy_database(dest: Path) -> str:
     finally:
         out.close()
         src.close()
-    return DB_FILE
+    return DB_FILE, _audit_head(target)
 
 
-def _audit_head(db_file: Path | None) -> list[Any] | None:
-    """The newest audit event in the snapshot, so a restore can prove nothing was cut off.
+@contextmanager
+def _pg_errors(program: str) -> Iterator[None]:
+    """A missing or failing PostgreSQL tool becomes a BackupError that says why."""
+    try:
+        yield
+    except backup_pg.ToolMissing as missing:
+        raise BackupError(str(missing)) from None
+    except subprocess.CalledProcessError as failed:
+        detail = (failed.stderr or b"").decode(errors="replace").strip()[-500:]
+        raise BackupError(f"{program} failed: {detail}") from None
 
-    With no file (PostgreSQL), the live database's newest event, read before the dump:
-    the dump holds it and perhaps a few later ones.
-    """
-    if db_file is None:
-        from .models import AuditEvent
 
-        with db.engine.connect() as conn:  # the caller's session is left alone
-            row = conn.execute(select(AuditEvent.id, AuditEvent.hash)
-                               .order_by(AuditEvent.id.desc()).limit(1)).first()
-        return list(row) if row else None
+def _audit_head(db_file: Path) -> list[Any] | None:
+    """The newest audit event in the snapshot, so a restore can prove nothing was cut off."""
     con = sqlite3.connect(f"file:{db_file}?mode=ro", uri=True)
     try:
         row = con.execute("SELECT id, hash FROM audit_events ORDER BY id DESC LIMIT 1").fetchone()
@@ -178,8 +147,7 @@ def create_backup(dest: Path, *, with_index: bool = False, actor: str = "command
         raise BackupError(f"{dest} is not empty: choose a new folder for each backup.")
     dest.mkdir(parents=True, exist_ok=True)
     report = Report()
-    pg_head = _audit_head(None) if _sqlite_path() is None else None
-    db_name = _copy_database(dest)
+    db_name, head = _copy_database(dest)
     keys = dest / "keys"
     keys.mkdir()
     for name in KEYS:
@@ -204,7 +172,6 @@ def create_backup(dest: Path, *, with_index: bool = False, actor: str = "command
         if path.startswith("uploads/") and files[path]["sha256"] != path.rsplit("/", 1)[1]:
             report.notes.append(f"warning: original {path} does not match its name; "
                                 "run `inquiry-docs check`")
-    head = _audit_head(dest / db_name) if db_name == DB_FILE else pg_head
     report.manifest = {
         "format": FORMAT, "created_at": utcnow().isoformat(timespec="seconds") + "Z",
         "database": db_name, "with_index": with_index, "audit_head": head, "files": files,
@@ -265,6 +232,15 @@ def verify_backup(src: Path) -> Report:
                                    + ("the audit trail cannot be verified"
                                       if name == "audit_key" else "sessions cannot be signed"))
     db_name = manifest.get("database")
+    if db_name == PG_FILE and (src / PG_FILE).is_file() and not report.problems:
+        try:
+            unreadable = backup_pg.check_dump(src / PG_FILE)
+        except backup_pg.ToolMissing:
+            report.notes.append("note: pg_restore is not installed, so the database dump was "
+                                "checked against its SHA-256 only")
+        else:
+            if unreadable:
+                report.problems.append(unreadable)
     if db_name == DB_FILE and (src / DB_FILE).is_file() and not report.problems:
         con = sqlite3.connect(f"file:{src / DB_FILE}?mode=ro", uri=True)
         try:
@@ -273,23 +249,7 @@ def verify_backup(src: Path) -> Report:
             con.close()
         if result != "ok":
             report.problems.append(f"database integrity check failed: {result}")
-    if db_name == PG_FILE and (src / PG_FILE).is_file() and not report.problems:
-        _check_dump(src / PG_FILE, report)
     return report
-
-
-def _check_dump(dump: Path, report: Report) -> None:
-    """pg_restore must be able to read the dump's table of contents."""
-    try:
-        tool = pg_tool("pg_restore")
-    except BackupError:
-        report.notes.append("note: pg_restore is not installed, so the dump's contents were "
-                            "not read (its SHA-256 matched)")
-        return
-    done = subprocess.run([tool, "--list", str(dump)], capture_output=True, text=True,
-                          check=False)
-    if done.returncode != 0:
-        report.problems.append(f"database dump unreadable: {done.stderr.strip()[-500:]}")
 
 
 # --- restore ------------------------------------------------------------------------------
@@ -298,9 +258,9 @@ def existing_data() -> list[str]:
     """What a restore would overwrite here: database rows and stored originals."""
     found = []
     path = _sqlite_path()
-    if path is None:
-        found += _pg_rows()
-    elif path.exists() and path.stat().st_size > 0:
+    if path is None and backup_pg.holds_data():
+        found.append("documents or audit events in the PostgreSQL database")
+    if path is not None and path.exists() and path.stat().st_size > 0:
         con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
             tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master")}
@@ -317,16 +277,6 @@ def existing_data() -> list[str]:
     return found
 
 
-def _pg_rows() -> list[str]:
-    with db.engine.connect() as conn:
-        tables = set(inspect(conn).get_table_names())
-        for table in ("documents", "audit_events"):
-            if table in tables and conn.execute(
-                    select(literal(1)).select_from(db.metadata.tables[table]).limit(1)).first():
-                return [f"{table.replace('_', ' ')} in the database"]
-    return []
-
-
 def restore_backup(src: Path, *, force: bool = False, actor: str = "command line") -> Report:
     """Bring a verified backup back into this installation's configured folders."""
     src = Path(src)
@@ -336,17 +286,23 @@ def restore_backup(src: Path, *, force: bool = False, actor: str = "command line
                           + "\n  ".join(report.problems))
     manifest = report.manifest
     target_db = _sqlite_path()
-    _check_kind(manifest["database"], target_db)
+    if (manifest["database"] == PG_FILE) != (target_db is None):
+        raise BackupError("This backup's database is "
+                          + ("PostgreSQL" if manifest["database"] == PG_FILE else "SQLite")
+                          + " and this installation's is not: restore it into an installation "
+                          "that uses the same kind of database (to move an embedded "
+                          "installation to PostgreSQL, use `inquiry-docs migrate-to`).")
     found = existing_data()
     if found and not force:
         raise BackupError("This installation already holds data (" + "; ".join(found) +
                           "). Restore into a fresh installation, or pass --force to replace it.")
     db.session.remove()
-    db.engine.dispose()  # no pooled connection may keep the old file open or hold a lock
+    db.engine.dispose()  # no pooled connection may keep the old file (or tables) open
     if target_db is None:
-        _restore_pg(src / PG_FILE)
+        with _pg_errors("pg_restore"):
+            backup_pg.restore(current_app.config["DATABASE_URL"], src / PG_FILE)
     else:
-        _restore_sqlite(src / DB_FILE, target_db)
+        _replace_sqlite(src / DB_FILE, target_db)
     from .db import upgrade_database
 
     upgrade_database()  # a backup made by an older version gains the newer tables
@@ -370,30 +326,14 @@ def restore_backup(src: Path, *, force: bool = False, actor: str = "command line
     return report
 
 
-def _check_kind(backed_up: str, target_db: Path | None) -> None:
-    """A SQLite backup goes back into SQLite, a PostgreSQL dump into PostgreSQL."""
-    if backed_up == PG_FILE and target_db is not None:
-        raise BackupError("This backup holds a PostgreSQL dump: set INQUIRY_DOCS_DATABASE_URL "
-                          "to an empty PostgreSQL database and restore again.")
-    if backed_up == DB_FILE and target_db is None:
-        raise BackupError("This backup holds a SQLite database: restore it into an embedded "
-                          "installation, then move that with `inquiry-docs migrate-to URL`.")
-
-
-def _restore_sqlite(snapshot: Path, target_db: Path) -> None:
+def _replace_sqlite(source: Path, target_db: Path) -> None:
     for suffix in ("-wal", "-shm"):
         Path(str(target_db) + suffix).unlink(missing_ok=True)
     target_db.parent.mkdir(parents=True, exist_ok=True)
     tmp = target_db.with_name(target_db.name + ".restoring")
-    shutil.copyfile(snapshot, tmp)
+    shutil.copyfile(source, tmp)
     _fsync(tmp)
     os.replace(tmp, target_db)
-
-
-def _restore_pg(dump: Path) -> None:
-    """The dump's tables replace this database's (dropped first if there), all or nothing."""
-    _run_pg("pg_restore", "--clean", "--if-exists", "--no-owner", "--no-privileges",
-            "--single-transaction", "--exit-on-error", str(dump))
 
 
 def _restore_keys(src: Path, report: Report) -> None:

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PREFIX = "INQUIRY_DOCS_"
@@ -85,8 +87,10 @@ SETTINGS: tuple[Setting, ...] = (
             "IP address before further attempts are refused for a while."),
     Setting("MIN_FREE_DISK_MB", 1024, "Free space, in megabytes, below which `/healthz` reports "
             "the disk holding the database, originals or index as down (503).", int),
-    Setting("RATELIMIT_STORAGE_URL", "memory://", "Where sign-in throttling counts are kept: "
-            "`memory://` for one process, `redis://...` when several processes serve."),
+    Setting("RATELIMIT_STORAGE_URL", "<QUEUE_URL> if redis://, else memory://",
+            "Where sign-in and API throttling counts are kept: `memory://` for one process, "
+            "`redis://...` when several processes serve. Unset, a `redis://` QUEUE_URL is used, "
+            "so every process counts together."),
 )
 
 
@@ -128,6 +132,8 @@ def load(env: dict[str, str] | None = None) -> dict[str, Any]:
         values["DATABASE_URL"] = f"sqlite:///{instance / 'inquiry_docs.db'}"
     if values["QUEUE_URL"] == SETTINGS_BY_NAME["QUEUE_URL"].default:
         values["QUEUE_URL"] = f"sqlite:///{instance / 'queue.db'}"
+    if values["RATELIMIT_STORAGE_URL"] == SETTINGS_BY_NAME["RATELIMIT_STORAGE_URL"].default:
+        values["RATELIMIT_STORAGE_URL"] = ""  # chosen with QUEUE_URL: see ratelimit_storage
     values["UPLOAD_DIR"] = _resolve(values["UPLOAD_DIR"])
     values["INDEX_DIR"] = _resolve(values["INDEX_DIR"])
     values["SECRET_KEY"] = env.get(PREFIX + "SECRET_KEY") or None
@@ -143,6 +149,21 @@ def finalise(config: dict[str, Any]) -> None:
 
 
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def ratelimit_storage(config: Mapping[str, Any]) -> str:
+    """Where throttling counts live: the setting, else the queue's Redis, else this process.
+
+    Counts kept in one process's memory would let each of several web processes allow
+    the full number of attempts, so a Redis that the processes share anyway is used.
+    """
+    explicit = config.get("RATELIMIT_STORAGE_URL")
+    if explicit:
+        return explicit
+    queue = config.get("QUEUE_URL") or ""
+    if urlparse(queue).scheme in ("redis", "rediss"):
+        return queue
+    return "memory://"
 
 
 def settings_table() -> str:

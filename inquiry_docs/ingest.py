@@ -210,6 +210,7 @@ def process(document_id: int) -> str | None:
     document.attempts += 1
     document.ocr_done = document.ocr_total = 0
     db.session.commit()
+    faults.point("extracting")
     config = current_app.config
     path = str(store().path_for(document.sha256))
     try:

@@ -114,6 +114,9 @@ def process_document(document_id: int) -> str | None:
 
 INDEX_REQUESTED = "index-requested"  # holds the time the waiting run was asked for
 INDEX_POLL = 0.5  # seconds between looks while a run waits for more documents
+# A request older than INDEX_DELAY plus this was lost with a worker that died while its run
+# waited (a run takes the request away before indexing): it no longer stands for a run.
+INDEX_REQUEST_LOST = 60.0
 
 
 def enqueue_index() -> None:
@@ -121,7 +124,17 @@ def enqueue_index() -> None:
     state = jobs()
     if state.huey.immediate:
         state.index()
-    elif state.huey.put_if_empty(INDEX_REQUESTED, str(time.time())):
+        return
+    now = time.time()
+    if state.huey.put_if_empty(INDEX_REQUESTED, str(now)):
+        state.index.schedule(delay=INDEX_POLL)
+        return
+    asked = state.huey.get(INDEX_REQUESTED, peek=True)
+    if asked is not None and now - float(asked) > current_app.config["INDEX_DELAY"] + \
+            INDEX_REQUEST_LOST:
+        # Other workers go on (a shared Redis queue), so no restart would clear it: ask anew.
+        log.warning("an index run asked for at %s never ran; asking again", asked)
+        state.huey.put(INDEX_REQUESTED, str(now))
         state.index.schedule(delay=INDEX_POLL)
 
 

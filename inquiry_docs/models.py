@@ -82,7 +82,8 @@ class User(db.Model):
     # argon2 hashes of unused one-time recovery codes, as a JSON list
     recovery_codes: Mapped[str] = mapped_column(Text, default="[]")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    memberships: Mapped[list[Membership]] = relationship(back_populates="user")
+    memberships: Mapped[list[Membership]] = relationship(back_populates="user",
+                                                         order_by="Membership.id")
 
 
 class Membership(db.Model):
@@ -145,7 +146,9 @@ class Document(db.Model):
     inquiry: Mapped[Inquiry] = relationship()
     uploaded_by: Mapped[User | None] = relationship()
     parent: Mapped[Document | None] = relationship(remote_side=[id], back_populates="children")
-    children: Mapped[list[Document]] = relationship(back_populates="parent")
+    # Ordered: without ORDER BY, PostgreSQL returns rows in whatever order updates left them.
+    children: Mapped[list[Document]] = relationship(back_populates="parent",
+                                                    order_by="Document.id")
     receipts: Mapped[list[Receipt]] = relationship(
         back_populates="document", order_by="Receipt.id"
     )

@@ -1,7 +1,9 @@
 """Shared fixtures: an app on fresh data directories, clients, users, and file builders.
 
 The default `app` runs Huey in immediate mode so a request returns after its job ran;
-tests of the real queue (SQLite storage, consumer threads, retries) build their own.
+tests of the real queue (its storage, consumer threads, retries) build their own.
+Database and queue come from the stack under test (tests/stack.py): SQLite files by
+default, PostgreSQL and Redis with INQUIRY_DOCS_TEST_STACK=postgres.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ import pytest
 from flask import Flask, current_app, has_app_context
 from flask.testing import FlaskClient
 
+from inquiry_docs import auth as auth_module
 from inquiry_docs import create_app
 from inquiry_docs.db import db, upgrade_database
+from tests import stack
 
 PASSWORD = "correct horse battery staple"
 
@@ -29,8 +33,7 @@ def make_config(tmp_path: Path, **overrides: Any) -> dict[str, Any]:
         "INSTANCE_DIR": str(tmp_path / "instance"),
         "UPLOAD_DIR": str(tmp_path / "uploads"),
         "INDEX_DIR": str(tmp_path / "index"),
-        "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite",
-        "QUEUE_URL": f"sqlite:///{tmp_path}/queue.db",
+        **stack.settings(tmp_path),
         "QUEUE_IMMEDIATE": True,
         "SECRET_KEY": "test-secret",
         "TESTING": True,
@@ -191,7 +194,7 @@ SEARCH_BACKENDS = ("whoosh", "postgres")
 @pytest.fixture(scope="session")
 def postgres_template(postgres_server, tmp_path_factory) -> str:
     """The name of a database migrated to the newest revision, to copy per test."""
-    name = "inquiry_docs_template"
+    name = "inquiry_docs_search_template"  # the postgres stack has its own template
     postgres_server.execute(f"DROP DATABASE IF EXISTS {name}")
     postgres_server.execute(f"CREATE DATABASE {name}")
     app = build_app(tmp_path_factory.mktemp("template"),
@@ -217,7 +220,7 @@ def postgres_database(server, template: str) -> Iterator[str]:
 def search_backend_config(request, backend: str) -> Iterator[dict[str, Any]]:
     """Settings that put the app on `backend` (a fresh PostgreSQL database for postgres)."""
     if backend == "whoosh":
-        yield {}
+        yield {"SEARCH_BACKEND": "whoosh"}  # also on the postgres stack's database
         return
     server = request.getfixturevalue("postgres_server")
     template = request.getfixturevalue("postgres_template")
@@ -241,3 +244,63 @@ def whoosh_only(app: Flask) -> None:
     PostgreSQL, which keeps no index files."""
     if app.config.get("SEARCH_BACKEND", "whoosh") != "whoosh":
         pytest.skip("about the Whoosh index folder; PostgreSQL search keeps no files")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"stack: {stack.NAME} (INQUIRY_DOCS_TEST_STACK)"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test marked `stack(name)` tests what only that stack has; skip it on the other."""
+    for item in items:
+        marker = item.get_closest_marker("stack")
+        if marker is not None and stack.NAME not in marker.args:
+            item.add_marker(pytest.mark.skip(reason=f"for the {marker.args[0]} stack only"))
+
+
+@pytest.fixture
+def redis_url(redis_server, tmp_path: Path) -> Iterator[str]:
+    """A Redis database of this test's own, on either stack (db 0 on the sqlite stack,
+    where nothing else uses the server)."""
+    if stack.is_postgres():
+        yield stack.settings(tmp_path)["QUEUE_URL"]
+        return
+    client = redis_server.client(0)
+    client.flushdb()
+    yield redis_server.url
+    client.flushdb()
+    client.close()
+
+
+# The app's own password hasher, kept for test_signin to check before it is swapped below.
+PRODUCTION_HASHER = auth_module._hasher
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _light_password_hashing() -> Iterator[None]:
+    """argon2id at its lightest setting for the suite, which hashes and checks passwords
+    over a thousand times: at the app's cost (64 MiB, 3 passes, 4 lanes) that is minutes of
+    CPU. Hashes stay argon2id and verify either way; subprocesses keep the real cost."""
+    from argon2 import PasswordHasher
+
+    light = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(auth_module, "_hasher", light)
+        patch.setattr(auth_module, "_DUMMY_HASH", light.hash("not-a-real-password-" + "x" * 12))
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stack(request: pytest.FixtureRequest) -> None:
+    """Start the servers the stack under test needs, once per session."""
+    if stack.is_postgres():
+        stack.start(request.getfixturevalue("postgres_server"),
+                    request.getfixturevalue("redis_server"))
+
+
+@pytest.fixture(autouse=True)
+def _stack_data() -> Iterator[None]:
+    """Drop the databases a test made (SQLite files go with its tmp_path)."""
+    mark = stack.mark()
+    yield
+    stack.release(mark)

@@ -1,7 +1,8 @@
 """Throwaway PostgreSQL and Redis servers on 127.0.0.1, started from the installed binaries.
 
-One of each per test session (see the `postgres` and `redis` fixtures in conftest.py); each
-test gets its own database or Redis key prefix, so tests never see each other's data.
+One of each per test session (see the `postgres_server` and `redis_server` fixtures in
+conftest.py); each test gets its own database and Redis database (tests/stack.py), so tests
+never see each other's data.
 The servers live in a temporary directory and are stopped at the end of the session.
 """
 
@@ -28,6 +29,10 @@ def postgres_bin() -> Path | None:
 
 def redis_bin() -> str | None:
     return shutil.which("redis-server")
+
+
+# Another process may take a free port before our server binds it: try a few.
+PORT_ATTEMPTS = 5
 
 
 def free_port() -> int:
@@ -85,14 +90,18 @@ def start_postgres() -> Postgres:
     subprocess.run(_as_postgres_user([str(bindir / "initdb"), "-D", str(data), "-U", "postgres",
                                       "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8"]),
                    capture_output=True, check=True)
-    port = free_port()
-    # fsync off: a test cluster is thrown away, and fsync is most of the cost of each commit.
-    options = (f"-c listen_addresses=127.0.0.1 -p {port} -k {data} -c fsync=off "
-               "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
-    subprocess.run(_as_postgres_user([str(bindir / "pg_ctl"), "-D", str(data), "-l",
-                                      str(data / "log"), "-w", "-o", options, "start"]),
-                   capture_output=True, check=True)
-    return Postgres(data, port, bindir)
+    for _ in range(PORT_ATTEMPTS):
+        port = free_port()
+        # fsync off: a test cluster is thrown away, and fsync is most of each commit's cost.
+        options = (f"-c listen_addresses=127.0.0.1 -p {port} -k {data} -c fsync=off "
+                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+        started = subprocess.run(_as_postgres_user([str(bindir / "pg_ctl"), "-D", str(data),
+                                                    "-l", str(data / "log"), "-w", "-o", options,
+                                                    "start"]), capture_output=True)
+        if started.returncode == 0:
+            return Postgres(data, port, bindir)
+    shutil.rmtree(root, ignore_errors=True)
+    raise RuntimeError(f"PostgreSQL did not start: {started.stderr.decode()[-500:]}")
 
 
 @dataclass
@@ -103,7 +112,16 @@ class Redis:
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        return self.database_url(0)
+
+    def database_url(self, number: int) -> str:
+        return f"redis://127.0.0.1:{self.port}/{number}"
+
+    def client(self, number: int = 0):
+        """A redis-py client for one of the server's numbered databases."""
+        import redis
+
+        return redis.Redis(host="127.0.0.1", port=self.port, db=number)
 
     def stop(self) -> None:
         self.process.terminate()
@@ -114,21 +132,37 @@ class Redis:
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
-def start_redis() -> Redis:
+def start_redis(databases: int = 1024) -> Redis:
     binary = redis_bin()
     if binary is None:
         raise RuntimeError("Redis is not installed (apt-get install redis-server)")
     directory = Path(tempfile.mkdtemp(prefix="inquiry-docs-redis-"))
-    port = free_port()
-    process = subprocess.Popen([binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "",
-                                "--appendonly", "no", "--dir", str(directory)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
+    for _ in range(PORT_ATTEMPTS):
+        port = free_port()
+        process = subprocess.Popen([binary, "--bind", "127.0.0.1", "--port", str(port),
+                                    "--save", "", "--appendonly", "no", "--dir", str(directory),
+                                    "--databases", str(databases)],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        server = Redis(process, port, directory)
+        if _answers(server):
+            return server
+        process.kill()
+        process.wait()
+    shutil.rmtree(directory, ignore_errors=True)
+    raise RuntimeError("redis-server did not start")
+
+
+def _answers(server: Redis, timeout: float = 10.0) -> bool:
+    """Our server answers on its port (not another that took the port first)."""
+    import redis
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and server.process.poll() is None:
+        client = server.client()
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return Redis(process, port, directory)
-        except OSError:
-            time.sleep(0.05)
-    process.kill()
-    raise RuntimeError("redis-server did not start within 10 s")
+            return client.config_get("dir")["dir"] == str(server.directory)
+        except (OSError, redis.ConnectionError):
+            time.sleep(0.05)  # not listening yet
+        finally:
+            client.close()
+    return False

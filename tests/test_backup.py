@@ -1,31 +1,42 @@
 """Backups: made while real queue workers ingest, verified, restored on a fresh installation.
 
-Everything is real: SQLite in WAL mode, the Huey SQLite queue with consumer threads, the
-Whoosh index, the `inquiry-docs` commands through Flask's CLI runner.
+Everything is real: the stack's database (SQLite in WAL mode and its online backup, or
+PostgreSQL with pg_dump and pg_restore), its queue with consumer threads, the Whoosh index,
+the `inquiry-docs` commands through Flask's CLI runner.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import os
 import sqlite3
 import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
 
-from inquiry_docs import ingest, jobs, recommendations
+from inquiry_docs import backup_pg, ingest, jobs, recommendations
 from inquiry_docs.db import db
 from inquiry_docs.models import Document, Status
 from inquiry_docs.recommendations import links
 from inquiry_docs.review import coding, notes, tags
 from inquiry_docs.web.inquiries import create_inquiry
-from tests import samples
+from tests import samples, services, stack
 from tests.conftest import build_app, make_user
 
 pytestmark = pytest.mark.slow
 DONE = {Status.INDEXED, Status.NO_TEXT, Status.FAILED}
+DB_FILE = "database.dump" if stack.is_postgres() else "database.sqlite"
+
+
+@pytest.fixture(autouse=True)
+def _postgres_tools(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pg_dump, pg_restore and psql of the test cluster's own version (Debian keeps one
+    set per version; the installation finds them on PATH)."""
+    if stack.is_postgres():
+        monkeypatch.setenv("PATH", f"{services.postgres_bin()}{os.pathsep}{os.environ['PATH']}")
 
 
 def _wait_for(predicate, timeout: float = 90.0) -> None:
@@ -42,12 +53,28 @@ def _statuses() -> list[str]:
     return list(db.session.execute(select(Document.status).order_by(Document.id)).scalars())
 
 
-def _rows(path: Path, sql: str) -> list[tuple]:
-    con = sqlite3.connect(path)
+def _rows(url: str, sql: str) -> list[tuple]:
+    if url.startswith("sqlite:///"):  # sqlite3 itself: the app's engine would switch on WAL
+        con = sqlite3.connect(url.removeprefix("sqlite:///"))
+        try:
+            return con.execute(sql).fetchall()
+        finally:
+            con.close()
+    engine = create_engine(url)
     try:
-        return con.execute(sql).fetchall()
+        with engine.connect() as con:
+            return [tuple(row) for row in con.execute(text(sql))]
     finally:
-        con.close()
+        engine.dispose()
+
+
+def _snapshot(dest: Path, scratch: Path) -> str:
+    """The URL of a database holding the backup's copy, to read its rows."""
+    if not stack.is_postgres():
+        return f"sqlite:///{dest / DB_FILE}"
+    url = stack.settings(scratch)["DATABASE_URL"]
+    backup_pg.restore(url, dest / DB_FILE)
+    return url
 
 
 COMPARED = {
@@ -105,7 +132,7 @@ def test_backup_during_ingest_restores_every_row_original_and_audit_event(tmp_pa
         live_statuses = _statuses()
         db.session.remove()
         db.engine.dispose()
-    snapshot = _rows(dest / "database.sqlite", "SELECT status FROM documents")
+    snapshot = _rows(_snapshot(dest, tmp_path / "snapshot"), "SELECT status FROM documents")
     assert len(snapshot) == 41
     unfinished = [s for (s,) in snapshot if s not in DONE]
     assert unfinished, "the backup was meant to be taken during the ingest"
@@ -114,7 +141,7 @@ def test_backup_during_ingest_restores_every_row_original_and_audit_event(tmp_pa
     manifest = json.loads((dest / "manifest.json").read_text())
     originals = [p for p in manifest["files"] if p.startswith("uploads/")]
     assert len(originals) == 41
-    assert {"database.sqlite", "keys/secret_key", "keys/audit_key"} <= set(manifest["files"])
+    assert {DB_FILE, "keys/secret_key", "keys/audit_key"} <= set(manifest["files"])
 
     verify = live.test_cli_runner().invoke(args=["verify", str(dest)])
     assert verify.exit_code == 0 and "is intact: 44 files checked" in verify.output, \
@@ -134,7 +161,7 @@ def test_backup_during_ingest_restores_every_row_original_and_audit_event(tmp_pa
     assert result.exit_code == 0, result.output
     assert runner.invoke(args=["check"]).exit_code == 0
 
-    live_db, fresh_db = tmp_path / "live" / "db.sqlite", tmp_path / "fresh" / "db.sqlite"
+    live_db, fresh_db = live.config["DATABASE_URL"], fresh.config["DATABASE_URL"]
     for table, sql in COMPARED.items():
         live_rows, restored_rows = _rows(live_db, sql), _rows(fresh_db, sql)
         assert restored_rows == live_rows, f"{table} differs after restore"
@@ -179,10 +206,10 @@ def test_verify_names_altered_and_missing_files_and_restore_refuses_them(app, in
     assert "MISSING keys/audit_key" in result.output and "NOT intact" in result.output
 
     fresh = build_app(tmp_path / "fresh")
-    result = fresh.test_cli_runner().invoke(args=["restore", str(dest)])
-    assert result.exit_code == 1 and "failed verification; nothing was restored" in \
-        result.output
-    with fresh.app_context():
+    with fresh.app_context():  # the command runs in the current app
+        result = fresh.test_cli_runner().invoke(args=["restore", str(dest)])
+        assert result.exit_code == 1 and "failed verification; nothing was restored" in \
+            result.output
         assert db.session.execute(select(Document)).first() is None
         db.session.remove()
         db.engine.dispose()
@@ -206,3 +233,18 @@ def test_restore_refuses_to_replace_existing_data_unless_forced(app, inquiry, tm
     # the second upload's original stays on disk, unreferenced: check notes it, no error
     result = runner.invoke(args=["check"])
     assert result.exit_code == 0 and "no document refers to it" in result.output
+
+
+@pytest.mark.stack("postgres")
+def test_a_postgres_backup_goes_back_only_into_a_postgres_installation(app, inquiry, tmp_path,
+                                                                      runner):
+    ingest.receive(ingest.Incoming(io.BytesIO(samples.make_pdf(["kept"])), "k.pdf", inquiry))
+    dest = tmp_path / "b"
+    assert runner.invoke(args=["backup", str(dest)]).exit_code == 0
+    elsewhere = build_app(tmp_path / "sqlite", DATABASE_URL=f"sqlite:///{tmp_path}/other.db")
+    with elsewhere.app_context():  # the command runs in the current app
+        result = elsewhere.test_cli_runner().invoke(args=["restore", str(dest)])
+        assert result.exit_code == 1 and "same kind of database" in result.output
+        assert db.session.execute(select(Document)).first() is None
+        db.session.remove()
+        db.engine.dispose()

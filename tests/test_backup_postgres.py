@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from inquiry_docs import backup, transfer
+from inquiry_docs import backup_pg, transfer
 from inquiry_docs.db import db
 from inquiry_docs.models import AuditEvent, User
 from tests import pilot
-from tests.conftest import build_app
+from tests.conftest import build_app, require
 
 pytestmark = pytest.mark.slow
 
@@ -109,9 +109,8 @@ def test_a_sqlite_backup_is_not_restored_into_postgres(tmp_path, postgres_server
 def test_client_tools_are_found_outside_path(monkeypatch):
     from tests import services
 
-    if services.postgres_bin() is None:
-        pytest.skip("PostgreSQL is not installed")
+    require(services.postgres_bin() is not None, "PostgreSQL is not installed")
     monkeypatch.setenv("PATH", "/nonexistent")
-    assert backup.pg_tool("pg_dump").startswith("/usr/lib/postgresql/")
-    with pytest.raises(backup.BackupError, match="pg_nothing is not installed"):
-        backup.pg_tool("pg_nothing")
+    assert backup_pg.tool("pg_dump").startswith("/usr/lib/postgresql/")
+    with pytest.raises(backup_pg.ToolMissing, match="pg_nothing is not installed"):
+        backup_pg.tool("pg_nothing")

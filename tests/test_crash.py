@@ -1,7 +1,8 @@
 """Hard crashes (SIGKILL) of a separate worker process lose nothing: `check --repair` heals.
 
-The worker is the real `inquiry-docs worker` command on the real SQLite queue; a named
-crash point (inquiry_docs/faults.py) kills it at the chosen moment.
+The worker is the real `inquiry-docs worker` command on the stack's real queue (SQLite, or
+Redis on the postgres stack); a named crash point (inquiry_docs/faults.py) kills it at the
+chosen moment.
 """
 
 from __future__ import annotations
@@ -21,17 +22,16 @@ from inquiry_docs import create_app, ingest
 from inquiry_docs.db import db, upgrade_database
 from inquiry_docs.models import Document, Status
 from inquiry_docs.storage import Store
-from tests import samples
+from tests import samples, stack
 
 pytestmark = pytest.mark.slow
 
 
 def _env(tmp_path: Path, fault: str | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("INQUIRY_DOCS_")}
+    env.update({f"INQUIRY_DOCS_{name}": value for name, value in stack.settings(tmp_path).items()})
     env.update({
         "INQUIRY_DOCS_INSTANCE_DIR": str(tmp_path / "instance"),
-        "INQUIRY_DOCS_DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite",
-        "INQUIRY_DOCS_QUEUE_URL": f"sqlite:///{tmp_path}/queue.db",
         "INQUIRY_DOCS_UPLOAD_DIR": str(tmp_path / "uploads"),
         "INQUIRY_DOCS_INDEX_DIR": str(tmp_path / "index"),
         "INQUIRY_DOCS_SECRET_KEY": "crash-test",
@@ -74,11 +74,10 @@ def _receive_files(tmp_path: Path, count: int) -> list[str]:
 
 
 def _statuses(tmp_path: Path) -> list[str]:
-    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite",
+    app = create_app({**stack.settings(tmp_path),
                       "INSTANCE_DIR": str(tmp_path / "instance"),
                       "UPLOAD_DIR": str(tmp_path / "uploads"),
-                      "INDEX_DIR": str(tmp_path / "index"), "SECRET_KEY": "x",
-                      "QUEUE_URL": f"sqlite:///{tmp_path}/queue.db"})
+                      "INDEX_DIR": str(tmp_path / "index"), "SECRET_KEY": "x"})
     with app.app_context():
         statuses = [str(s) for s in db.session.execute(
             select(Document.status).order_by(Document.id)).scalars()]

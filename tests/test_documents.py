@@ -72,6 +72,24 @@ def test_other_inquiry_document_is_404_everywhere(app, client, admin_client, inq
     assert b"0 documents" in client.get("/?q=police").data
 
 
+def test_numbers_too_big_for_the_database_are_not_found_rather_than_errors(app, admin_client,
+                                                                          inquiry):
+    # SQLite finds nothing for such an id; PostgreSQL would refuse to compare it.
+    document = _one_document(admin_client, inquiry)
+    huge = "99999999999"
+    for path in (f"/documents/{huge}", f"/documents/{huge}/original",
+                 f"/documents/{document.id}/pages/{huge}/thumb.png", f"/review/tags/{huge}/edit"):
+        assert admin_client.get(path).status_code == 404, path
+    for path in (f"/documents/?inquiry={huge}", f"/documents/?page={huge}",
+                 f"/documents/{document.id}?at={huge}&q=police",
+                 f"/documents/{document.id}/similar?page={huge}", f"/?q=police&inquiry={huge}",
+                 f"/?q=police&page={huge}", f"/review/notes?page={huge}",
+                 f"/admin/audit?document={huge}"):
+        assert admin_client.get(path).status_code in (200, 400), path
+    response = admin_client.post(f"/review/documents/{document.id}/tags", data={"tag": huge})
+    assert response.status_code in (302, 303), response.status_code
+
+
 def test_sensitive_document_hidden_from_official_clearance(app, client, admin_client, inquiry):
     document = _one_document(admin_client, inquiry)
     document.marking = "OFFICIAL-SENSITIVE"

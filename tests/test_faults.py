@@ -2,7 +2,7 @@
 
 The full disks are real: a small tmpfs mounted for the test (this needs root, as the test
 machine and CI run; elsewhere those tests skip, under CI they fail), so the kernel itself
-refuses the writes.
+refuses the writes. On the postgres stack the page text goes to a tablespace on that disk.
 """
 
 from __future__ import annotations
@@ -10,21 +10,24 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import pwd
+import shutil
 import sqlite3
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
 
 from inquiry_docs import audit, ingest, jobs
 from inquiry_docs.db import db
 from inquiry_docs.maintenance import rebuild_index, run_check
 from inquiry_docs.models import Batch, BatchItem, Document, Page, Status
 from inquiry_docs.web.inquiries import create_inquiry
-from tests import samples
+from tests import samples, stack
 from tests.conftest import build_app, login, make_user, require, upload, whoosh_only
 
 pytestmark = pytest.mark.slow
@@ -48,11 +51,14 @@ class SmallDisk:
 
 
 @pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[SmallDisk]:
-    mount_point = tmp_path / "small"
-    mount_point.mkdir()
+def small_disk() -> Iterator[SmallDisk]:
+    # Outside pytest's private tmp folder, so the PostgreSQL server's account can reach it.
+    mount_point = Path(tempfile.mkdtemp(prefix="inquiry-docs-small-"))
+    mount_point.chmod(0o755)
     mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs",
                               str(mount_point)], capture_output=True)
+    if mounted.returncode != 0:
+        mount_point.rmdir()
     # .ci/run runs as root (it installs packages), so under CI the mount must work.
     require(mounted.returncode == 0,
             f"a small tmpfs cannot be mounted (needs root): {mounted.stderr.decode().strip()}")
@@ -60,6 +66,44 @@ def small_disk(tmp_path: Path) -> Iterator[SmallDisk]:
         yield SmallDisk(mount_point)
     finally:
         subprocess.run(["umount", "-l", str(mount_point)], check=False)
+        shutil.rmtree(mount_point, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _page_text_on(disk: SmallDisk, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """Settings that put the database's page text on the small disk: the SQLite file, or on
+    PostgreSQL a tablespace holding the pages table (and its TOAST table)."""
+    if not stack.is_postgres():
+        yield {"DATABASE_URL": f"sqlite:///{disk.path / 'db.sqlite'}"}
+        return
+    url = stack.settings(tmp_path)["DATABASE_URL"]
+    folder = disk.path / "tablespace"
+    folder.mkdir()
+    postgres = pwd.getpwnam("postgres")
+    os.chown(folder, postgres.pw_uid, postgres.pw_gid)
+    cluster = stack.postgres()
+    cluster.execute(f"CREATE TABLESPACE small_disk LOCATION '{folder}'")
+    engine = create_engine(url)
+    try:
+        with engine.begin() as con:
+            con.execute(text("ALTER TABLE pages SET TABLESPACE small_disk"))
+        yield {}
+        with engine.begin() as con:
+            con.execute(text("ALTER TABLE pages SET TABLESPACE pg_default"))
+    finally:
+        engine.dispose()
+        cluster.execute("DROP TABLESPACE IF EXISTS small_disk")
+
+
+def _consistent(url: str) -> None:
+    if url.startswith("sqlite"):  # PostgreSQL checks foreign keys as it writes
+        con = sqlite3.connect(url.removeprefix("sqlite:///"))
+        try:
+            assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            assert con.execute("PRAGMA foreign_key_check").fetchall() == []
+        finally:
+            con.close()
+    assert audit.verify().ok
 
 
 def _text_file(words: int, seed: int = 0) -> bytes:
@@ -76,16 +120,6 @@ def _app(tmp_path: Path, **overrides) -> Iterator:
         finally:
             db.session.remove()
             db.engine.dispose()
-
-
-def _consistent(db_path: Path) -> None:
-    con = sqlite3.connect(db_path)
-    try:
-        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        assert con.execute("PRAGMA foreign_key_check").fetchall() == []
-    finally:
-        con.close()
-    assert audit.verify().ok
 
 
 def test_disk_full_during_an_upload_keeps_nothing_and_uploads_resume(tmp_path, small_disk):
@@ -105,7 +139,7 @@ def test_disk_full_during_an_upload_keeps_nothing_and_uploads_resume(tmp_path, s
         assert db.session.execute(select(Document)).first() is None
         item = db.session.execute(select(BatchItem)).scalar_one()
         assert item.outcome == ingest.REJECTED
-        _consistent(tmp_path / "db.sqlite")
+        _consistent(app.config["DATABASE_URL"])
 
         small_disk.resize(16)  # space returns
         response = upload(client, inquiry, [(big, "statement.txt")])
@@ -120,8 +154,8 @@ def test_disk_full_during_an_upload_keeps_nothing_and_uploads_resume(tmp_path, s
 def test_disk_full_during_a_database_write_is_retried_once_space_returns(tmp_path,
                                                                         small_disk):
     small_disk.resize(8)
-    db_path = small_disk.path / "db.sqlite"
-    with _app(tmp_path, DATABASE_URL=f"sqlite:///{db_path}", QUEUE_IMMEDIATE=False) as app:
+    with _page_text_on(small_disk, tmp_path) as overrides, \
+            _app(tmp_path, QUEUE_IMMEDIATE=False, **overrides) as app:
         inquiry = create_inquiry("OLD", "Oldham")
         filler = small_disk.fill(leave_kb=300)
         # 2 MB of page text cannot fit in the 300 KB left for the database.
@@ -141,7 +175,7 @@ def test_disk_full_during_a_database_write_is_retried_once_space_returns(tmp_pat
             assert document.attempts >= 2
             assert document.status == Status.EXTRACTING  # the failed write left no pages
             assert db.session.execute(select(Page)).first() is None
-            _consistent(db_path)
+            _consistent(app.config["DATABASE_URL"])
 
             filler.unlink()  # space returns; the queued retry finishes the job
             deadline = time.monotonic() + 60
@@ -154,7 +188,7 @@ def test_disk_full_during_a_database_write_is_retried_once_space_returns(tmp_pat
             jobs.stop_consumer(app)
         assert db.session.get(Document, document.id).status == Status.INDEXED
         assert db.session.get(Document, document.id).page_count >= 1
-        _consistent(db_path)
+        _consistent(app.config["DATABASE_URL"])
         assert run_check(echo=lambda _: None) == 0
 
 
@@ -173,7 +207,7 @@ def test_disk_full_during_an_index_commit_is_repaired_when_space_returns(tmp_pat
         messages: list[str] = []
         assert run_check(echo=messages.append) == 1
         assert any("INDEX differs" in m for m in messages)
-        _consistent(tmp_path / "db.sqlite")
+        _consistent(app.config["DATABASE_URL"])
 
         small_disk.resize(256)  # tmpfs takes memory only for what is written
         (small_disk.path / "filler").unlink()

@@ -1,4 +1,5 @@
-"""The real queue: Huey on SQLite with consumer threads, and retries of transient errors."""
+"""The real queue: Huey on the stack's storage (SQLite, or Redis on the postgres stack) with
+consumer threads, and retries of transient errors."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from sqlalchemy import select
 from inquiry_docs import ingest, jobs
 from inquiry_docs.db import db
 from inquiry_docs.models import Document
-from tests import samples
+from tests import samples, stack
 from tests.conftest import build_app
 
 
@@ -32,9 +33,10 @@ def _statuses() -> list[str]:
         select(Document.status).order_by(Document.id)).scalars()]
 
 
-def test_sqlite_queue_with_consumer_threads_processes_uploads(tmp_path):
+def test_queue_with_consumer_threads_processes_uploads(tmp_path):
     app = build_app(tmp_path, QUEUE_IMMEDIATE=False, WORKERS_IN_SERVER=2)
-    assert type(app.extensions["jobs"].huey).__name__ == "SqliteHuey"
+    expected = "RedisHuey" if stack.is_postgres() else "SqliteHuey"
+    assert type(app.extensions["jobs"].huey).__name__ == expected
     with app.app_context():
         from inquiry_docs.web.inquiries import create_inquiry
 

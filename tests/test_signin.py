@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from inquiry_docs import auth, totp
 from inquiry_docs.db import db
 from inquiry_docs.models import AuditEvent, User, UserSession, utcnow
-from tests.conftest import PASSWORD, build_app, login, make_user, totp_code
+from tests.conftest import PASSWORD, PRODUCTION_HASHER, build_app, login, make_user, totp_code
 
 NEW_PASSWORD = "a brand new passphrase here"
 HOME = "/"
@@ -68,6 +68,11 @@ def member(app: Flask, inquiry) -> User:
 
 
 # ---- 1. passwords ----
+
+
+def test_the_app_hashes_passwords_with_argon2ids_full_default_cost():
+    # The suite swaps in a light setting to save time (conftest); the app's own is this.
+    assert PRODUCTION_HASHER.hash(PASSWORD).startswith("$argon2id$v=19$m=65536,t=3,p=4$")
 
 
 def test_passwords_are_argon2_and_at_least_12_characters(app, inquiry):

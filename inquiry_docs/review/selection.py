@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from .. import permissions
-from ..db import db
+from ..db import MAX_INT, db
 from ..models import Document, User
 from ..search import backend
 from ..search.facets import Filters
@@ -91,6 +91,6 @@ def documents(ids: list[int], chunk: int = 500) -> list[Document]:
 def parse_ids(values: Iterable[str]) -> tuple[int, ...]:
     out: list[int] = []
     for value in values:
-        if str(value).isdigit() and int(value) > 0:
+        if str(value).isdigit() and 0 < int(value) <= MAX_INT:
             out.append(int(value))
     return tuple(dict.fromkeys(out))[:MAX_SELECTED]

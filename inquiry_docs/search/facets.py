@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 from whoosh import query as wq
 
+from ..db import MAX_INT
+
 MAX_VALUES = 50  # values per filter parameter; more is not a filter a person chose
 MAX_VALUE_LENGTH = 200
 YEAR_MIN, YEAR_MAX = 1000, 9999
@@ -120,7 +122,7 @@ def parse_filters(args: Mapping) -> Filters:
             number = int(value)
         except (TypeError, ValueError):
             continue
-        if number > 0 and number not in inquiries:
+        if 0 < number <= MAX_INT and number not in inquiries:
             inquiries.append(number)
     year_from, year_to = _year(args.get("year_from")), _year(args.get("year_to"))
     if year_from is not None and year_to is not None and year_from > year_to:

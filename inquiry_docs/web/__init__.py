@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from flask import Flask, render_template, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter, Map
+
+from ..db import MAX_INT
 
 MESSAGES = {
     400: "The request could not be understood. Go back and try again.",
@@ -16,7 +19,17 @@ MESSAGES = {
 }
 
 
+class DatabaseInt(IntegerConverter):
+    """`<int:...>` in a route: a number too big for the database's INTEGER columns is a 404,
+    as any other id that does not exist (PostgreSQL would refuse to compare it)."""
+
+    def __init__(self, url_map: Map, fixed_digits: int = 0, min: int | None = None,
+                 max: int | None = MAX_INT, signed: bool = False) -> None:
+        super().__init__(url_map, fixed_digits, min, max, signed)
+
+
 def register(app: Flask) -> None:
+    app.url_map.converters["int"] = DatabaseInt  # before any route is added
     from . import (
         account,
         admin,

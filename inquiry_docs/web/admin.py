@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from .. import audit, audit_query, users
 from ..auth import login_manager
-from ..db import db
+from ..db import db, to_int, to_int_or_none
 from ..models import MARKINGS, ROLES, AuditEvent, Inquiry, Membership, User, utcnow
 from . import guard
 
@@ -53,7 +53,7 @@ def _choices() -> dict:
 
 def _page_number() -> int:
     try:
-        return max(1, int(request.args.get("page", 1)))
+        return max(1, to_int(request.args.get("page", 1)))
     except ValueError:
         return 1
 
@@ -82,7 +82,8 @@ def _membership_or_404(user: User, membership_id: int) -> Membership:
 
 def _inquiry_from_form() -> Inquiry | None:
     raw = request.form.get("inquiry", "")
-    return db.session.get(Inquiry, int(raw)) if raw.isdigit() else None
+    number = to_int_or_none(raw) if raw.isdigit() else None
+    return db.session.get(Inquiry, number) if number is not None else None
 
 
 def _membership_fields(errors: dict[str, str]) -> users.MembershipFields:

@@ -17,7 +17,7 @@ from flask_login import login_required
 from sqlalchemy import func, select
 
 from .. import audit, audit_query, extract, ingest, metadata, page_images, permissions
-from ..db import db
+from ..db import db, to_int
 from ..models import STATUS_LABELS, Document, Page, Status
 from ..search import backend
 from ..search.query import QueryTooBroad
@@ -33,7 +33,7 @@ ATTENTION = (Status.FAILED, Status.NO_TEXT)
 
 def _page_number() -> int:
     try:
-        return max(1, int(request.args.get("page", 1)))
+        return max(1, to_int(request.args.get("page", 1)))
     except ValueError:
         return 1
 
@@ -46,7 +46,7 @@ def index():
     status = request.args.get("status", "")
     if status in STATUS_LABELS:
         query = query.where(Document.status == status)
-    inquiry_id = request.args.get("inquiry", type=int)
+    inquiry_id = request.args.get("inquiry", type=to_int)
     if inquiry_id:
         query = query.where(Document.inquiry_id == inquiry_id)
     total = db.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
@@ -119,7 +119,7 @@ def _hit_navigation(who, document: Document, query: str, first: int, last: int) 
         matching = backend().matching_pages(query, permissions.scope_for(who), document.id)
     except QueryTooBroad:
         return None
-    at = request.args.get("at", type=int)
+    at = request.args.get("at", type=to_int)
     if at not in matching:
         at = next((n for n in matching if first <= n <= last), None)
     if at is not None:
@@ -160,7 +160,7 @@ def similar(document_id: int):
     """More like this: other documents sharing this document's (or one page's) telling words."""
     document = guard.document_or_404(document_id)
     who = guard.user()
-    number = request.args.get("page", type=int)
+    number = request.args.get("page", type=to_int)
     rows = select(Page.text).where(Page.document_id == document.id).order_by(Page.number)
     if number is not None:
         rows = rows.where(Page.number == number)

@@ -6,6 +6,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import login_required
 
 from .. import batch_search, permissions, saved_searches
+from ..db import to_int
 from . import guard
 
 bp = Blueprint("lists", __name__, url_prefix="/searches")
@@ -26,7 +27,7 @@ def index():
 def save():
     who = guard.user()
     form = request.form
-    inquiry_id = form.get("inquiry", type=int)
+    inquiry_id = form.get("inquiry", type=to_int)
     try:
         saved = saved_searches.save(
             who, name=form.get("name", ""), query=form.get("q", ""), inquiry_id=inquiry_id,
@@ -75,7 +76,7 @@ def batch_form():
     errors: dict[str, str] = {}
     form = request.form
     if request.method == "POST":
-        inquiry_id = form.get("inquiry", type=int)
+        inquiry_id = form.get("inquiry", type=to_int)
         if inquiry_id is not None and inquiry_id not in {i.id for i in inquiries}:
             errors["inquiry"] = "Choose an inquiry you belong to"
         upload = request.files.get("csv_file")

@@ -25,7 +25,7 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from .. import audit, metadata, permissions
-from ..db import db
+from ..db import db, to_int, to_int_or_none
 from ..export import safe_cell
 from ..models import (
     DOC_TYPES,
@@ -99,17 +99,14 @@ def _require_for_set(action: str, rset: RecommendationSet):
 
 def _current_set() -> RecommendationSet | None:
     sets = permissions.visible_sets(guard.user())
-    wanted = request.args.get("set", type=int)
+    wanted = request.args.get("set", type=to_int)
     chosen = next((s for s in sets if s.id == wanted), None)
     return chosen or next((s for s in sets if s.code == DEFAULT_SET), None) or \
         (sets[0] if sets else None)
 
 
 def _int(value: str | None) -> int | None:
-    try:
-        return int((value or "").strip())
-    except ValueError:
-        return None
+    return to_int_or_none(value or "")
 
 
 def _link_input(form) -> links.LinkInput:

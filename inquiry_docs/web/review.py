@@ -17,6 +17,7 @@ from flask_login import login_required
 from werkzeug.datastructures import MultiDict
 
 from .. import metadata, permissions
+from ..db import to_int, to_int_or_none
 from ..models import (
     PRIVILEGE,
     REDACTION_REASONS,
@@ -79,7 +80,7 @@ def tags_page():
     form = request.form
     errors: dict[str, str] = {}
     if request.method == "POST":
-        inquiry_id = form.get("inquiry", type=int)
+        inquiry_id = form.get("inquiry", type=to_int)
         if inquiry_id not in {i.id for i in taggable}:
             abort(403)
         errors = tags.validate(form.get("name", ""), form.get("colour", ""),
@@ -126,7 +127,7 @@ def tag_merge(tag_id: int):
     others = [t for t in tags.for_inquiries([tag.inquiry_id]) if t.id != tag.id]
     errors: dict[str, str] = {}
     if request.method == "POST":
-        target = next((t for t in others if t.id == request.form.get("into", type=int)), None)
+        target = next((t for t in others if t.id == request.form.get("into", type=to_int)), None)
         if target is None:
             errors["into"] = "Choose the tag to merge into"
         else:
@@ -144,7 +145,7 @@ def tag_merge(tag_id: int):
 def document_tags(document_id: int):
     document = guard.document_or_404(document_id)
     who = guard.require("tag", document.inquiry_id)
-    tag = tags.get_visible(who, request.form.get("tag", type=int) or 0)
+    tag = tags.get_visible(who, request.form.get("tag", type=to_int) or 0)
     if tag is None or tag.inquiry_id != document.inquiry_id:
         flash("Choose a tag of this document's inquiry.", "error")
     else:
@@ -171,7 +172,7 @@ def _change_from(form: MultiDict, who: User, document: Document) -> coding.Chang
         redaction_pages=form.get("redaction_pages", "")[:200],
         redaction_reason=form.get("redaction_reason", ""),
         review_status=form.get("review_status", ""),
-        reviewer_id=int(reviewer) if reviewer.isdigit() else None, marking=marking)
+        reviewer_id=to_int_or_none(reviewer) if reviewer.isdigit() else None, marking=marking)
 
 
 @bp.route("/documents/<int:document_id>/coding", methods=["GET", "POST"])
@@ -257,7 +258,7 @@ def note_edit(note_id: int):
 def notes_page():
     who = guard.user()
     words = request.args.get("q", "").strip()[:200]
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = max(1, request.args.get("page", 1, type=to_int) or 1)
     total, found = notes.search(who, words, page)
     return render_template("review/notes.html", words=words, total=total, found=found,
                            page=page, per_page=notes.PER_PAGE)
@@ -298,7 +299,7 @@ def _plan(who: User, action: str, args: MultiDict, docs: list[Document], skipped
           dry_run: bool):
     """Carry out (or, with dry_run, count) one bulk action; (outcome, verb, error)."""
     if action in ("tag_add", "tag_remove"):
-        tag = tags.get_visible(who, args.get("apply_tag", type=int) or 0)
+        tag = tags.get_visible(who, args.get("apply_tag", type=to_int) or 0)
         if tag is None:
             return None, "", "Choose a tag"
         add = action == "tag_add"

@@ -8,7 +8,7 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from .. import audit, export, permissions, recommendations
-from ..db import db
+from ..db import db, to_int
 from ..models import DOC_TYPES, PRIVILEGE, RELEVANCE, REVIEW_STATUS, Document, Page, User
 from ..review import tags
 from ..search import backend
@@ -125,9 +125,9 @@ def search():
     query = request.args.get("q", "").strip()[:MAX_QUERY]
     filters = parse_filters(request.args)
     sort = parse_sort(request.args.get("sort"))
-    expand = request.args.get("expand", type=int)
+    expand = request.args.get("expand", type=to_int)
     try:
-        page = max(1, int(request.args.get("page", 1)))
+        page = max(1, to_int(request.args.get("page", 1)))
     except ValueError:
         page = 1
     results = rows = too_broad = None

@@ -10,6 +10,7 @@ from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFProtect
 
 from .. import audit
+from .. import config as settings
 
 
 def client_ip() -> str:
@@ -19,7 +20,8 @@ def client_ip() -> str:
 csrf = CSRFProtect()
 talisman = Talisman()
 # Limits are declared on the sign-in views (web/auth.py); nothing is limited by default.
-# Counts live in RATELIMIT_STORAGE_URL; each app gets its own storage when initialised.
+# Counts live in RATELIMIT_STORAGE_URL (or the queue's Redis, see config.ratelimit_storage);
+# each app gets its own storage when initialised.
 limiter = Limiter(key_func=client_ip)
 
 
@@ -75,7 +77,7 @@ def init_security(app: Flask) -> None:
 
 def _init_limiter(app: Flask) -> None:
     """Throttling stays on under TESTING; each app instance starts with empty counts."""
-    app.config["RATELIMIT_STORAGE_URI"] = app.config.get("RATELIMIT_STORAGE_URL", "memory://")
+    app.config["RATELIMIT_STORAGE_URI"] = settings.ratelimit_storage(app.config)
     # The limiter object is shared by every app built in this process: set per app.
     limiter.enabled = bool(app.config.get("RATELIMIT_ENABLED", True))
     app.config["RATELIMIT_ENABLED"] = limiter.enabled

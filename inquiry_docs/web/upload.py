@@ -6,7 +6,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from .. import ingest, permissions
-from ..db import db
+from ..db import db, to_int
 from ..models import DOC_TYPES, Batch, Inquiry, Status
 from . import guard
 
@@ -23,7 +23,7 @@ def form():
         abort(403)
     errors: dict[str, str] = {}
     if request.method == "POST":
-        inquiry = db.session.get(Inquiry, request.form.get("inquiry", type=int) or 0)
+        inquiry = db.session.get(Inquiry, request.form.get("inquiry", type=to_int) or 0)
         files = [f for f in request.files.getlist("files") if f.filename or f.content_length]
         doc_type = request.form.get("doc_type", "other")
         if inquiry is None or inquiry not in inquiries:

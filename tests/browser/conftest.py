@@ -20,6 +20,7 @@ import pytest
 from flask import Flask
 
 from inquiry_docs.web.server import make_server
+from tests import stack
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -50,8 +51,7 @@ def live_server_config(tmp_path: Path) -> dict[str, Any]:
         "INSTANCE_DIR": str(tmp_path / "instance"),
         "UPLOAD_DIR": str(tmp_path / "uploads"),
         "INDEX_DIR": str(tmp_path / "index"),
-        "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite",
-        "QUEUE_URL": f"sqlite:///{tmp_path}/queue.db",
+        **stack.settings(tmp_path),
         "SECRET_KEY": "test",
         "TESTING": True,
         "WORKERS_IN_SERVER": 2,

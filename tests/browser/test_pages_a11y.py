@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import expect
 
 from inquiry_docs.web.server import make_server
-from tests import samples
+from tests import samples, stack
 from tests.browser.conftest import LiveServer
 from tests.conftest import PASSWORD, make_user, totp_code
 
@@ -39,8 +39,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
             "INSTANCE_DIR": str(tmp / "instance"),
             "UPLOAD_DIR": str(tmp / "uploads"),
             "INDEX_DIR": str(tmp / "index"),
-            "DATABASE_URL": f"sqlite:///{tmp}/db.sqlite",
-            "QUEUE_URL": f"sqlite:///{tmp}/queue.db",
+            **stack.settings(tmp),
             "SECRET_KEY": "test",
             "TESTING": True,
             "WORKERS_IN_SERVER": 2,

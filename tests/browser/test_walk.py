@@ -1,6 +1,6 @@
 """A day's work in a real browser: sign in, create an inquiry, upload, search, read, fix.
 
-The live server runs the real queue (SQLite, consumer threads), so uploads are read in
+The live server runs the stack's real queue (consumer threads), so uploads are read in
 the background and the batch page follows them through htmx polling.
 """
 
