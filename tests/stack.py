@@ -43,7 +43,6 @@ def settings(tmp_path: Path) -> dict[str, Any]:
     if NAME == "postgres":
         services = _running()
         return {"DATABASE_URL": services.database_url(tmp_path),
-                "SEARCH_BACKEND": "postgres",
                 # An immediate queue ignores it; the sign-in throttle keeps its counts there.
                 "QUEUE_URL": services.redis_url(tmp_path)}
     return {"DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite",

@@ -57,7 +57,8 @@ def _urns(results) -> list[str]:
 
 def test_postgres_needs_a_postgres_database(tmp_path):
     with pytest.raises(ValueError, match="DATABASE_URL must be PostgreSQL"):
-        build_app(tmp_path, SEARCH_BACKEND="postgres")
+        build_app(tmp_path, SEARCH_BACKEND="postgres",
+                  DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite")
     with pytest.raises(ValueError, match="is not known"):
         build_app(tmp_path, SEARCH_BACKEND="elastic")
 
