@@ -251,11 +251,15 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """A test marked `stack(name)` tests what only that stack has; skip it on the other."""
+    """A test marked `stack(name)` tests what only that stack has: on the other stack it is
+    deselected (not collected), so no skip stands in for a missing run."""
+    kept, other = [], []
     for item in items:
         marker = item.get_closest_marker("stack")
-        if marker is not None and stack.NAME not in marker.args:
-            item.add_marker(pytest.mark.skip(reason=f"for the {marker.args[0]} stack only"))
+        (other if marker is not None and stack.NAME not in marker.args else kept).append(item)
+    if other:
+        config.hook.pytest_deselected(items=other)
+        items[:] = kept
 
 
 @pytest.fixture
