@@ -518,7 +518,7 @@ def test_errors_under_the_api_are_json(app, world, monkeypatch):
     def broken(*_args, **_kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(api, "run_search", broken)
+    monkeypatch.setattr(api, "find", broken)
     app.config["PROPAGATE_EXCEPTIONS"] = False
     failed = client.get("/api/v1/search?q=x", headers=headers)
     assert failed.status_code == 500

@@ -117,7 +117,10 @@ class SearchBackend(Protocol):
 
 
 class SnippetSource(Protocol):
-    def __call__(self, document_id: int, page_numbers: list[int]) -> dict[int, str]: ...
+    """The text of the shown pages, fetched together: {document id: page numbers} in,
+    {(document id, page number): text} out."""
+
+    def __call__(self, wanted: dict[int, list[int]]) -> dict[tuple[int, int], str]: ...
 
 
 BACKENDS = ("whoosh", "postgres")

@@ -667,21 +667,23 @@ def marking_tokenizer(stem, exact) -> Callable[[str], Iterable[Mark]]:
             (len(word) >= exact_min and EXACT_MARK + word in terms)
 
     def spans(s: str, terms: set[str]) -> list[tuple[int, int]]:
-        """Where tokens(s) has one of `terms`: each distinct word is looked at once, then
-        the text is scanned for those words only."""
+        """Where tokens(s) has one of `terms`, in one scan: each distinct word is analysed
+        once per set of terms, and the answer kept for the next page and search."""
         key = frozenset(terms)
         known = decided.get(key)
-        if known is None or len(known) > 200_000:
-            if len(decided) > 64:
+        if known is None or len(known) > 20_000:  # bounded: at most ~320,000 words kept
+            if len(decided) >= 16:
                 decided.clear()
             known = decided[key] = {}
-        words = {m.group(0).lower() for m in pattern.finditer(s)}
-        for word in words - known.keys():
-            known[word] = marked(word, terms)
-        wanted = {word for word in words if known[word]}
-        if not wanted:
-            return []
-        return [m.span() for m in pattern.finditer(s) if m.group(0).lower() in wanted]
+        out = []
+        for match in pattern.finditer(s):
+            word = match.group(0).lower()
+            hit = known.get(word)
+            if hit is None:
+                hit = known[word] = marked(word, terms)
+            if hit:
+                out.append(match.span())
+        return out
 
     tokens.spans = spans  # type: ignore[attr-defined]
     return tokens

@@ -13,7 +13,7 @@ import os
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from itertools import chain
 from pathlib import Path
 
@@ -106,6 +106,7 @@ class WhooshBackend:
         self._index: index.Index | None = None
         # Shared by every thread's searcher; filter combinations and postings are bounded.
         self._memo = segments.Memo({"allow": ALLOW_KEPT, "postings": POSTINGS_KEPT})
+        self._marker: Callable[[str], Iterable] | None = None
 
     # --- opening ------------------------------------------------------------------------
 
@@ -447,11 +448,12 @@ class WhooshBackend:
                 [PageHit(n, s, snippet=None) for n, s in group.pages[:shown]],  # type: ignore[arg-type]
                 len(group.hits)))
         tokenize = self.tokenizer()
+        texts = snippet_text({d.document_id: [p.number for p in d.pages] for d in documents}) \
+            if snippet_text and documents else {}
         for doc in documents:
-            texts = snippet_text(doc.document_id, [p.number for p in doc.pages]) \
-                if snippet_text else {}
             for page in doc.pages:
-                page.snippet = snippet(texts.get(page.number, ""), terms, tokenize)
+                page.snippet = snippet(texts.get((doc.document_id, page.number), ""), terms,
+                                       tokenize)
         return documents
 
     def matching_pages(self, query: str, scope: Scope, document_id: int) -> list[int]:
@@ -497,8 +499,13 @@ class WhooshBackend:
         return ql.snippet_terms(parsed)
 
     def tokenizer(self):
-        schema = self._ix().schema  # the same analysers for every index this code makes
-        return ql.marking_tokenizer(schema["text"].analyzer, schema["exact"].analyzer)
+        # One for the backend's life: every index this code makes has the same analysers,
+        # and the tokenizer remembers which words it has marked for a search's terms.
+        if self._marker is None:
+            schema = make_schema()
+            self._marker = ql.marking_tokenizer(schema["text"].analyzer,
+                                                schema["exact"].analyzer)
+        return self._marker
 
 
 class _Group:

@@ -21,7 +21,7 @@ from .. import audit, permissions, tokens
 from ..db import db
 from ..models import Document, Inquiry, Page, User
 from ..search.query import QueryTooBroad
-from .search import run_search
+from .search import find, shown_documents
 from .security import csrf, limiter
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -173,7 +173,7 @@ def search():
     code = request.args.get("inquiry", "").strip().upper() or None
     inquiry_id = _inquiry_id(code) if code else None
     try:
-        results, rows = run_search(who, query, inquiry_id, (page - 1) * per_page, per_page)
+        results = find(who, query, inquiry_id, (page - 1) * per_page, per_page)
     except QueryTooBroad as error:
         audit.record(
             "search",
@@ -197,6 +197,7 @@ def search():
         channel="api",
     )
     db.session.commit()
+    rows = shown_documents(results)
     scope = permissions.scope_for(who)
     documents = []
     for hit in results.documents:
