@@ -636,6 +636,9 @@ def _cached_stemmer(stemfn: Callable[[str], str]) -> Callable[[str], str]:
     return lru_cache(maxsize=100_000)(stemfn)
 
 
+KEPT_WORDS = 200_000  # words whose analysed forms a marking tokenizer keeps (~40 MB)
+
+
 def marking_tokenizer(stem, exact) -> Callable[[str], Iterable[Mark]]:
     """Tokens for snippets: each word's stem and its exact form, in text order.
 
@@ -659,34 +662,62 @@ def marking_tokenizer(stem, exact) -> Callable[[str], Iterable[Mark]]:
             if len(word) >= exact_min:
                 yield Mark(EXACT_MARK + word, start, end)
 
-    decided: dict[frozenset[str], dict[str, bool]] = {}  # per set of terms: word -> marked?
+    # Each word's two index forms (stem, exact), worked out once and kept across searches;
+    # bounded: cleared when it reaches KEPT_WORDS distinct words.
+    forms: dict[str, tuple[str | None, str | None]] = {}
 
-    def marked(word: str, terms: set[str]) -> bool:
-        return (len(word) >= stops.min and word not in stops.stops
-                and stem_word(word) in terms) or \
-            (len(word) >= exact_min and EXACT_MARK + word in terms)
+    def analysed(word: str) -> tuple[str | None, str | None]:
+        if len(forms) >= KEPT_WORDS:
+            forms.clear()
+        stem = stem_word(word) if len(word) >= stops.min and word not in stops.stops else None
+        exact = EXACT_MARK + word if len(word) >= exact_min else None
+        forms[word] = found = (stem, exact)
+        return found
+
+    finder = _whole_tokens(pattern)
 
     def spans(s: str, terms: set[str]) -> list[tuple[int, int]]:
-        """Where tokens(s) has one of `terms`, in one scan: each distinct word is analysed
-        once per set of terms, and the answer kept for the next page and search."""
-        key = frozenset(terms)
-        known = decided.get(key)
-        if known is None or len(known) > 20_000:  # bounded: at most ~320,000 words kept
-            if len(decided) >= 16:
-                decided.clear()
-            known = decided[key] = {}
-        out = []
-        for match in pattern.finditer(s):
-            word = match.group(0).lower()
-            hit = known.get(word)
-            if hit is None:
-                hit = known[word] = marked(word, terms)
-            if hit:
-                out.append(match.span())
-        return out
+        """Where tokens(s) has one of `terms`. The regular expression engine lists the
+        page's words; each distinct word is looked at once, and only the wanted ones are
+        found again: a Python loop over every word was most of a snippet's time."""
+        if finder is None:
+            return [m.span() for m in pattern.finditer(s) if _wanted(m.group(0), terms)]
+        wanted = [w for w in set(finder.words.findall(s)) if _wanted(w, terms)]
+        return [m.span() for m in finder.only(wanted).finditer(s)] if wanted else []
+
+    def _wanted(word: str, terms: set[str]) -> bool:
+        word = word.lower()
+        stem, exact = forms.get(word) or analysed(word)
+        return stem in terms or exact in terms
 
     tokens.spans = spans  # type: ignore[attr-defined]
     return tokens
+
+
+# The tokenizer's expression when it is "C+(\.?C+)*" for a character class C (Whoosh's own).
+_TOKEN_SHAPE = re.compile(r"^(\[[^\]]+\]|\\w)\+\(\\\.\?\1\+\)\*$")
+
+
+class _TokenFinder(NamedTuple):
+    words: re.Pattern  # every token, as findall lists it
+    char: str
+    flags: int
+
+    def only(self, wanted: list[str]) -> re.Pattern:
+        """Whole tokens equal to one of `wanted`: a token starts where the character
+        before is neither C nor a dot after C, and ends where the next is neither C nor
+        a dot before C, exactly where the tokenizer's greedy scan starts and stops."""
+        c = self.char
+        either = "|".join(map(re.escape, wanted))
+        return re.compile(f"(?<!{c})(?<!{c}\\.)(?:{either})(?!{c})(?!\\.{c})", self.flags)
+
+
+def _whole_tokens(pattern: re.Pattern) -> _TokenFinder | None:
+    shape = _TOKEN_SHAPE.match(pattern.pattern)
+    if shape is None:
+        return None
+    c = shape.group(1)
+    return _TokenFinder(re.compile(f"{c}+(?:\\.?{c}+)*", pattern.flags), c, pattern.flags)
 
 
 def analysed_marks(stem, exact) -> Callable[[str], Iterable[Mark]]:
