@@ -3,6 +3,7 @@
     .venv/bin/python bench/load.py                      # 20 users, 60 s, 50,000 pages
     .venv/bin/python bench/load.py --pages 300 --users 3 --seconds 3 --no-write   # smoke
     .venv/bin/python bench/load.py --cache /tmp/load-50k --workers 2   # build once, reuse
+    .venv/bin/python bench/load.py --cache /tmp/load-50k --workers 2 --warmup 30
 
 It builds a collection of `--pages` pages (generated English-like text, the corpus of
 bench/search.py: rows inserted, then indexed as the indexer does), starts the real server
@@ -11,7 +12,10 @@ each a legal reviewer in one inquiry and a secretariat member in the other. For
 `--seconds` each repeats, with a short random pause: a search (60%), opening a document
 (25%), tagging a document (10%) or uploading a small text file (5%), through the same
 forms and CSRF tokens a browser uses. It reports requests/s, p50/p95 per action and
-errors, and appends the section to docs/benchmarks.md unless --no-write.
+errors, and appends the section to docs/benchmarks.md unless --no-write. With --warmup
+the same load runs that long first: its errors are reported, its timings are not (a
+freshly started server reads each word's postings from disk the first time, in each web
+process; a server that has been up a while has most of them in memory).
 Targets (the issue's): no errors, search p95 under 500 ms on this 2-core machine.
 """
 
@@ -64,6 +68,7 @@ class Sample:
     ms: float
     ok: bool
     detail: str = ""
+    warm_up: bool = False  # made during the warm-up: errors count, timings do not
 
 
 @dataclass
@@ -225,7 +230,7 @@ class Client:
                                  {"Content-Type": f"multipart/form-data; boundary={boundary}"})
         return status in (302, 303), f"HTTP {status}"
 
-    def run(self, until: float, think: float) -> None:
+    def run(self, until: float, think: float, measure_from: float = 0.0) -> None:
         names = [a for a, _ in ACTIONS]
         weights = [w for _, w in ACTIONS]
         first = list(names)  # every action once first, so even a short run covers them all
@@ -236,7 +241,8 @@ class Client:
                 ok, detail = getattr(self, action)()
             except Exception as error:
                 ok, detail = False, f"{type(error).__name__}: {error}"
-            sample = Sample(action, (time.perf_counter() - start) * 1000, ok, detail)
+            sample = Sample(action, (time.perf_counter() - start) * 1000, ok, detail,
+                            warm_up=time.monotonic() < measure_from)
             with self.world.lock:
                 self.world.samples.append(sample)
             if think:
@@ -283,19 +289,23 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def render(args: argparse.Namespace, world: World, built: corpus.Build, seconds: float) -> str:
-    samples = world.samples
-    errors = [s for s in samples if not s.ok]
+    samples = [s for s in world.samples if not s.warm_up]
+    warm = [s for s in world.samples if s.warm_up]
+    errors = [s for s in world.samples if not s.ok]  # the warm-up's errors count too
     lines = [
         f"## Load, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         "",
         f"`bench/load.py --pages {args.pages} --users {args.users} --seconds {args.seconds} "
-        f"--think {args.think} --workers {args.workers}` on "
+        f"--think {args.think} --warmup {args.warmup:g} --workers {args.workers}` on "
         f"{platform.node() or 'this machine'} "
         f"({os.cpu_count()} cores, Python {platform.python_version()}): "
         f"{built.pages:,} pages in {built.documents:,} documents, `inquiry-docs serve` on "
         f"127.0.0.1 ({serving(args.workers)}) with its job workers, {args.users} signed-in "
         f"users each pausing "
-        f"0 to {2 * args.think:g} s between requests.",
+        f"0 to {2 * args.think:g} s between requests"
+        + (f", measured after a {args.warmup:g} s warm-up at the same load ({len(warm):,} "
+           f"requests, {sum(1 for s in warm if not s.ok)} errors; the server starts cold "
+           "and each web process fills its own caches)." if args.warmup else "."),
         "",
         f"{len(samples):,} requests in {seconds:.0f} s: **{len(samples) / seconds:.1f} "
         f"requests/s**, {len(errors)} errors.",
@@ -326,6 +336,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--think", type=float, default=0.25,
                         help="mean pause between one user's requests, seconds")
+    parser.add_argument("--warmup", type=float, default=0,
+                        help="seconds of the same load before the measured --seconds "
+                             "(timings not counted, errors counted)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=1,
                         help="web processes (`serve --workers`, gunicorn; starts a Redis)")
@@ -352,15 +365,17 @@ def main(argv: list[str] | None = None) -> int:
                    for n, email in enumerate(world.emails)]
         for client in clients:
             client.sign_in()
-        print(f"{len(clients)} users signed in; running {args.seconds:g} s", file=sys.stderr)
-        started = time.monotonic()
-        until = started + args.seconds
-        threads = [threading.Thread(target=c.run, args=(until, args.think)) for c in clients]
+        print(f"{len(clients)} users signed in; running {args.warmup:g} s warm-up + "
+              f"{args.seconds:g} s", file=sys.stderr)
+        measure_from = time.monotonic() + args.warmup
+        until = measure_from + args.seconds
+        threads = [threading.Thread(target=c.run, args=(until, args.think, measure_from))
+                   for c in clients]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
-        section = render(args, world, built, time.monotonic() - started)
+        section = render(args, world, built, time.monotonic() - measure_from)
         print(section)
         if not args.no_write:
             corpus.append(args.out, section)

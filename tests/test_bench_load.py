@@ -28,3 +28,23 @@ def test_load_benchmark_runs_every_action_against_the_real_server(tmp_path: Path
         assert cells[-1].strip() == "0", f"{action} had errors: {done.stdout}"
     assert "0 errors" in done.stdout
     assert not out.exists()  # --no-write
+
+
+def test_warm_up_timings_are_left_out_and_its_errors_counted(tmp_path: Path) -> None:
+    sys.path.insert(0, str(ROOT / "bench"))
+    import load
+
+    world = load.World(base=tmp_path, url="", emails=[], tag_id=1, reviewed_ids=[],
+                       upload_inquiry=1, all_ids=[], words=[])
+    world.samples = [load.Sample("search", 9000.0, True, warm_up=True),
+                     load.Sample("view", 5.0, False, "HTTP 500", warm_up=True),
+                     *(load.Sample("search", 100.0, True) for _ in range(19)),
+                     load.Sample("search", 300.0, True)]
+    args = load.parse_args(["--warmup", "30", "--seconds", "10"])
+    built = load.corpus.Build(pages=10, documents=1, seed=1, insert_seconds=0.0,
+                              index_seconds=0.0, index_bytes=0, text_bytes=0)
+    text = load.render(args, world, built, 10.0)
+    assert "20 requests in 10 s" in text and "1 errors" in text
+    assert "30 s warm-up at the same load (2 requests, 1 errors" in text
+    assert "| search | 20 | 100 | 100 | 300 | 0 |" in text  # the 9,000 ms was a warm-up
+    assert "view: HTTP 500 (x1)" in text and "NOT met" in text

@@ -662,33 +662,40 @@ def marking_tokenizer(stem, exact) -> Callable[[str], Iterable[Mark]]:
             if len(word) >= exact_min:
                 yield Mark(EXACT_MARK + word, start, end)
 
-    # Each word's two index forms (stem, exact), worked out once and kept across searches;
-    # bounded: cleared when it reaches KEPT_WORDS distinct words.
+    # Each word as written, with its two index forms (stem, exact), worked out once and
+    # kept across searches, and the other way round: the written words of each form.
+    # Bounded: past KEPT_WORDS written words, new ones are analysed each time instead.
     forms: dict[str, tuple[str | None, str | None]] = {}
+    written: dict[str, set[str]] = {}
 
-    def analysed(word: str) -> tuple[str | None, str | None]:
-        if len(forms) >= KEPT_WORDS:
-            forms.clear()
-        stem = stem_word(word) if len(word) >= stops.min and word not in stops.stops else None
-        exact = EXACT_MARK + word if len(word) >= exact_min else None
-        forms[word] = found = (stem, exact)
-        return found
+    def analyse(word: str) -> tuple[str | None, str | None]:
+        lower = word.lower()
+        stem = stem_word(lower) if len(lower) >= stops.min and lower not in stops.stops \
+            else None
+        exact = EXACT_MARK + lower if len(lower) >= exact_min else None
+        if len(forms) < KEPT_WORDS:
+            forms[word] = (stem, exact)
+            for form in (stem, exact):
+                if form is not None:
+                    written.setdefault(form, set()).add(word)
+        return stem, exact
 
     finder = _whole_tokens(pattern)
 
     def spans(s: str, terms: set[str]) -> list[tuple[int, int]]:
         """Where tokens(s) has one of `terms`. The regular expression engine lists the
-        page's words; each distinct word is looked at once, and only the wanted ones are
-        found again: a Python loop over every word was most of a snippet's time."""
+        page's words, set operations pick the wanted ones (a word not seen before is
+        analysed once), and only those are found again: a Python loop over every word
+        was most of a snippet's time."""
         if finder is None:
-            return [m.span() for m in pattern.finditer(s) if _wanted(m.group(0), terms)]
-        wanted = [w for w in set(finder.words.findall(s)) if _wanted(w, terms)]
-        return [m.span() for m in finder.only(wanted).finditer(s)] if wanted else []
-
-    def _wanted(word: str, terms: set[str]) -> bool:
-        word = word.lower()
-        stem, exact = forms.get(word) or analysed(word)
-        return stem in terms or exact in terms
+            return [m.span() for m in pattern.finditer(s)
+                    if not terms.isdisjoint(forms.get(m.group(0)) or analyse(m.group(0)))]
+        words = set(finder.words.findall(s))
+        # difference() with a dict looks each word up; `- forms.keys()` walks the dict.
+        wanted = {word for word in words.difference(forms)
+                  if not terms.isdisjoint(analyse(word))}
+        wanted |= words & set().union(*(written.get(t, ()) for t in terms))
+        return [m.span() for m in finder.only(list(wanted)).finditer(s)] if wanted else []
 
     tokens.spans = spans  # type: ignore[attr-defined]
     return tokens
