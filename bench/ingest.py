@@ -2,53 +2,60 @@
 
     python bench/ingest.py                       # 200 PDFs x 10 pages + 20 DOCX x 10 pages
     python bench/ingest.py --docs 3 --pages 2 --docx 1 --no-write
+    python bench/ingest.py --worker-counts 1,2,4                  # one end-to-end row each
+    python bench/ingest.py --backend postgres --worker-counts 1,2,4  # the scale-out set-up
 
 1. Bare extraction: `extract_inline` over every file in a process pool of --workers.
-2. Indexing alone: the extracted pages written to a fresh Whoosh index, INDEX_BATCH
-   documents per commit, as `jobs.index_pending` does.
-3. End to end: `inquiry-docs init`, `create-inquiry BEN Bench`, then
-   `inquiry-docs ingest <folder> --inquiry BEN --workers N` in a subprocess on temporary
-   directories with the real SQLite queue, timed from its start to the moment every
-   document is indexed; the outcome is then checked (every document indexed, page counts
-   in the database and the index, a search for a word put on one known page).
+2. Indexing alone (Whoosh only): the extracted pages written to a fresh Whoosh index,
+   INDEX_BATCH documents per commit, as `jobs.index_pending` does.
+3. End to end, once per worker count in --worker-counts (default: --workers), on new
+   temporary directories and a new database each time (bench/ingest_e2e.py):
+   `inquiry-docs init`, `create-inquiry BEN Bench`, then the real commands, timed from the
+   start of `inquiry-docs ingest` to the moment every document is indexed; the outcome is
+   then checked (every document indexed, page counts in the database and the search
+   backend, a search for a word put on one known page finding that page only).
+   - `--backend whoosh` (default), the embedded set-up: SQLite, the SQLite queue, Whoosh;
+     N workers = `inquiry-docs ingest <folder> --inquiry BEN --workers N`, N job threads
+     inside the command.
+   - `--backend postgres`, the scale-out set-up (bench/ingest_pg.py): a throwaway
+     PostgreSQL cluster and Redis started from the installed binaries and deleted after
+     the run, SEARCH_BACKEND=postgres; N workers = N `inquiry-docs worker --workers 1`
+     processes consuming the Redis queue, fed by `inquiry-docs ingest ... --workers 0`.
+     Indexing alone is not measured: the search rows are written by PostgreSQL in each
+     job's transaction, and its CPU time is reported as server CPU.
 
 The files are generated first, with a seed, into a temporary folder (not timed). PDFs
 embed a TrueType font and justify their lines, as office suites write them; a PDF in
 a core font with plain lines extracts about three times faster and says less about real
 bundles. The result is printed and appended to docs/benchmarks.md (unless --no-write);
-the target is end to end >= 75% of the bare extraction rate.
+the target is end to end >= 75% of the bare extraction rate, with as many workers as bare
+extraction had processes.
 """
 
 from __future__ import annotations
 
 import argparse
 import bisect
-import json
 import os
 import random
 import shlex
 import shutil
-import signal
-import sqlite3
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import closing
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from report import append, machine  # bench/report.py, beside this script
+# Beside this script: bench/ingest_e2e.py, bench/ingest_report.py, procs.py, report.py
+from ingest_e2e import INQUIRY, MARKER, EndToEnd, Phase, Spec, end_to_end
+from ingest_report import EMBEDDED, render, workers_text
+from procs import TreeSampler, cpu_children, peak_rss_self, reset_peak_rss
+from report import append
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("pypdf", "Whoosh-Reloaded", "python-docx", "huey", "SQLAlchemy")
-TARGET = 0.75
-INQUIRY = "BEN"
-MARKER = "zyxquillonmarsh"  # never produced by the vocabulary below
+BACKENDS = ("whoosh", "postgres")
 MARKER_DOC, MARKER_PAGE = 5, 7  # 1-based; clamped to the corpus size
 FONTS = (
     "/usr/share/fonts/truetype/liberation/LiberationSerif-Regular.ttf",
@@ -141,14 +148,6 @@ class Prose:
 # --- the corpus ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Spec:
-    path: str
-    mime: str
-    pages: int
-    marker_page: int | None = None  # the page that holds MARKER
-
-
 _prose: Prose | None = None
 _font: str | None = None
 
@@ -224,127 +223,7 @@ def generate(specs: list[Spec], seed: int, workers: int, font: str | None) -> in
         return sum(pool.map(_generate, jobs, chunksize=4))
 
 
-# --- peak memory -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ProcStat:
-    parent: int
-    rss: int  # bytes
-    cpu: float  # user + system seconds of the process itself
-    reaped: float  # user + system seconds of the children it has waited for
-
-
-def _processes() -> dict[int, ProcStat]:
-    """Every process we can see, from /proc/<pid>/stat."""
-    page, tick = os.sysconf("SC_PAGE_SIZE"), os.sysconf("SC_CLK_TCK")
-    found = {}
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat", "rb") as fh:
-                stat = fh.read()
-            fields = stat[stat.rindex(b")") + 2 :].split()  # fields[0] is field 3, "state"
-            found[int(name)] = ProcStat(
-                int(fields[1]),
-                int(fields[21]) * page,
-                (int(fields[11]) + int(fields[12])) / tick,
-                (int(fields[13]) + int(fields[14])) / tick,
-            )
-        except (OSError, ValueError, IndexError):
-            continue  # it ended while we looked
-    return found
-
-
-class TreeSampler:
-    """Memory and CPU of a process's descendants, sampled from /proc every `interval` s.
-
-    `peak` is the highest sum of RSS over the process and its descendants: pages shared
-    after fork count once per process, so it is an upper bound. `largest` is the peak RSS
-    of any one process. A child that lives less than the interval may be missed by both.
-    `descendants_cpu()` is the CPU time of the root's children at their last sample, with
-    what each had reaped (a forkserver reaps the children it forked), so short-lived
-    grandchildren are counted too.
-    """
-
-    def __init__(self, pid: int, interval: float = 0.05) -> None:
-        self.pid, self.interval = pid, interval
-        self.peak = self.largest = 0
-        self.last: dict[int, ProcStat] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _sample(self) -> None:
-        table = _processes()
-        children: dict[int, list[int]] = {}
-        for pid, proc in table.items():
-            children.setdefault(proc.parent, []).append(pid)
-        todo, total = [self.pid], 0
-        while todo:
-            pid = todo.pop()
-            proc = table.get(pid)
-            if proc is None:
-                continue
-            self.last[pid] = proc
-            total += proc.rss
-            self.largest = max(self.largest, proc.rss)
-            todo.extend(children.get(pid, ()))
-        self.peak = max(self.peak, total)
-
-    def descendants_cpu(self) -> float:
-        return sum(p.cpu + p.reaped for p in self.last.values() if p.parent == self.pid)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._sample()
-            self._stop.wait(self.interval)
-
-    def __enter__(self) -> TreeSampler:
-        self._sample()
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
-def reset_peak_rss() -> bool:
-    """Reset this process's VmHWM (Linux); False if the kernel does not allow it."""
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-        return True
-    except OSError:
-        return False
-
-
-def peak_rss_self() -> int:
-    """This process's peak RSS in bytes (VmHWM, which reset_peak_rss() restarts)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) * 1024
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-
 # --- phases ------------------------------------------------------------------------------
-
-
-@dataclass
-class Phase:
-    name: str
-    documents: int
-    pages: int
-    seconds: float
-    peak_mb: float
-    largest_mb: float | None = None
-    cpu_seconds: float | None = None
-
-    @property
-    def rate(self) -> float:
-        return self.pages / self.seconds if self.seconds else 0.0
 
 
 def _extract_one(spec: Spec) -> Any:
@@ -353,17 +232,10 @@ def _extract_one(spec: Spec) -> Any:
     return extract_inline(spec.path, spec.mime)
 
 
-def _cpu_children() -> float:
-    import resource
-
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 def bare_extraction(specs: list[Spec], workers: int) -> tuple[Phase, list[Any]]:
     import inquiry_docs.extract  # noqa: F401  (imported before the pool forks)
 
-    cpu = _cpu_children()
+    cpu = cpu_children()
     with TreeSampler(os.getpid()) as memory:
         start = time.perf_counter()
         with ProcessPoolExecutor(workers) as pool:
@@ -383,7 +255,7 @@ def bare_extraction(specs: list[Spec], workers: int) -> tuple[Phase, list[Any]]:
         seconds,
         memory.peak / 2**20,
         memory.largest / 2**20,
-        _cpu_children() - cpu,
+        cpu_children() - cpu,
     ), results
 
 
@@ -453,255 +325,6 @@ def indexing_alone(specs: list[Spec], results: list[Any], folder: Path) -> Phase
     )
 
 
-@dataclass
-class EndToEnd:
-    phase: Phase
-    command_seconds: float
-    startup_seconds: float
-    checks: list[str] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-
-
-def _cli() -> list[str]:
-    script = Path(sys.executable).parent / "inquiry-docs"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "inquiry_docs.cli"]
-
-
-def _env(base: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("INQUIRY_DOCS_")}
-    instance = base / "instance"
-    env.update(
-        {
-            "INQUIRY_DOCS_INSTANCE_DIR": str(instance),
-            "INQUIRY_DOCS_DATABASE_URL": f"sqlite:///{instance}/inquiry_docs.db",
-            "INQUIRY_DOCS_QUEUE_URL": f"sqlite:///{instance}/queue.db",
-            "INQUIRY_DOCS_UPLOAD_DIR": str(base / "uploads"),
-            "INQUIRY_DOCS_INDEX_DIR": str(base / "index"),
-        }
-    )
-    return env
-
-
-def _run(args: list[str], env: dict[str, str], timeout: float = 300) -> str:
-    done = subprocess.run(
-        [*_cli(), *args], env=env, capture_output=True, text=True, timeout=timeout, cwd=ROOT
-    )
-    if done.returncode != 0:
-        raise SystemExit(
-            f"inquiry-docs {shlex.join(args)} exited {done.returncode}:\n"
-            f"{done.stdout}\n{done.stderr}"
-        )
-    return done.stdout
-
-
-def _finished(database: sqlite3.Connection) -> int:
-    return database.execute(
-        "SELECT count(*) FROM documents WHERE status IN ('indexed', 'no_text', 'failed')"
-    ).fetchone()[0]
-
-
-def _wait_indexed(
-    process: subprocess.Popen, db_path: Path, specs: list[Spec], start: float
-) -> tuple[float | None, float, int, int]:
-    """Wait for the command to exit, noting when the database first shows every document
-    done. Returns (seconds to that moment or None, CPU of the command's descendants,
-    peak RSS of the tree, largest process)."""
-    done_at = None
-    deadline = start + 120 + 2 * sum(s.pages for s in specs)
-    with TreeSampler(process.pid) as memory, closing(sqlite3.connect(db_path, 30)) as database:
-        while True:
-            running = process.poll() is None
-            if done_at is None and _finished(database) >= len(specs):
-                done_at = time.perf_counter() - start
-            if not running:
-                break
-            if time.perf_counter() > deadline:
-                os.killpg(process.pid, signal.SIGKILL)
-                raise SystemExit("End to end: timed out")
-            time.sleep(0.05)
-    return done_at, memory.descendants_cpu(), memory.peak, memory.largest
-
-
-def end_to_end(specs: list[Spec], corpus: Path, base: Path, workers: int) -> EndToEnd:
-    base.mkdir(parents=True)
-    env = _env(base)
-    _run(["init"], env)
-    _run(["create-inquiry", INQUIRY, "Bench"], env)
-    empty = base / "empty"
-    empty.mkdir()
-    start = time.perf_counter()
-    _run(["ingest", str(empty), "--inquiry", INQUIRY, "--workers", str(workers)], env)
-    startup = time.perf_counter() - start
-
-    report = base / "report.json"
-    args = ["ingest", str(corpus), "--inquiry", INQUIRY, "--workers", str(workers)]
-    args += ["--report", str(report)]
-    with (
-        open(base / "ingest.out", "w+") as out,
-        open(base / "ingest.err", "w+") as err,
-    ):
-        cpu = _cpu_children()
-        start = time.perf_counter()
-        process = subprocess.Popen(
-            [*_cli(), *args], env=env, stdout=out, stderr=err, cwd=ROOT, start_new_session=True
-        )
-        database = base / "instance" / "inquiry_docs.db"
-        done_at, descendants_cpu, peak, largest = _wait_indexed(process, database, specs, start)
-        command = time.perf_counter() - start
-        cpu = _cpu_children() - cpu + descendants_cpu
-        out.seek(0)
-        err.seek(0)
-        stdout, stderr = out.read(), err.read()
-    if process.returncode != 0 or done_at is None:
-        raise SystemExit(
-            f"inquiry-docs {shlex.join(args)} exited {process.returncode} "
-            f"before every document was done:\n"
-            f"{stdout}\n{stderr}"
-        )
-    pages = sum(s.pages for s in specs)
-    phase = Phase(
-        f"End to end (`inquiry-docs ingest --workers {workers}`)",
-        len(specs),
-        pages,
-        done_at,
-        peak / 2**20,
-        largest / 2**20,
-        cpu,
-    )
-    result = EndToEnd(phase, command, startup)
-    verify(result, specs, base, env, json.loads(report.read_text()))
-    return result
-
-
-def verify(
-    result: EndToEnd, specs: list[Spec], base: Path, env: dict[str, str], report: list[dict]
-) -> None:
-    from inquiry_docs.search.whoosh import WhooshBackend
-
-    expected = {Path(s.path).name: s for s in specs}
-    indexed = [r for r in report if r["outcome"] == "indexed"]
-    if len(indexed) != len(specs):
-        others = [
-            f"{Path(r['path']).name}: {r['outcome']} {r['reason']}"
-            for r in report
-            if r["outcome"] != "indexed"
-        ]
-        result.problems.append(
-            f"{len(indexed)}/{len(specs)} documents indexed; " + "; ".join(others[:5])
-        )
-    connection = sqlite3.connect(base / "instance" / "inquiry_docs.db")
-    rows = connection.execute(
-        "SELECT d.id, d.urn, d.original_filename, d.page_count, "
-        "(SELECT count(*) FROM pages p WHERE p.document_id = d.id) FROM documents d"
-    ).fetchall()
-    connection.close()
-    in_index = WhooshBackend(str(base / "index")).indexed_page_counts()
-    wrong = [
-        name
-        for _, _, name, count, rows_ in rows
-        if name not in expected or count != rows_ or count != expected[name].pages
-    ]
-    wrong += [name for doc_id, _, name, count, _ in rows if in_index.get(doc_id) != count]
-    if wrong or len(rows) != len(specs):
-        result.problems.append(
-            f"page counts differ for {len(wrong)} documents "
-            f"({', '.join(sorted(set(wrong))[:5])}); {len(rows)} rows"
-        )
-    else:
-        result.checks.append(
-            f"{len(rows)}/{len(specs)} documents indexed with the right page "
-            f"counts in the database and the index "
-            f"({sum(in_index.values())} index records)"
-        )
-    marked = next(s for s in specs if s.marker_page)
-    urn = {name: urn for _, urn, name, _, _ in rows}.get(Path(marked.path).name)
-    found = json.loads(_run(["search", MARKER, "--inquiry", INQUIRY, "--json"], env))
-    hits = [(h["urn"], h["page"]) for h in found["hits"]]
-    if hits == [(urn, marked.marker_page)]:
-        result.checks.append(
-            f'search for "{MARKER}" found only {urn} '
-            f"({Path(marked.path).name}) page {marked.marker_page}"
-        )
-    else:
-        result.problems.append(
-            f'search for "{MARKER}" gave {hits}, expected [({urn!r}, {marked.marker_page})]'
-        )
-
-
-# --- the report --------------------------------------------------------------------------
-
-
-def _row(phase: Phase) -> str:
-    largest = f"{phase.largest_mb:,.0f}" if phase.largest_mb is not None else "-"
-    cpu = f"{phase.cpu_seconds:,.1f}" if phase.cpu_seconds is not None else "-"
-    return (
-        f"| {phase.name} | {phase.documents:,} | {phase.pages:,} | {phase.seconds:,.2f} | "
-        f"{phase.rate:,.1f} | {cpu} | {phase.peak_mb:,.0f} | {largest} |"
-    )
-
-
-def _per_page(phase: Phase) -> str:
-    if phase.cpu_seconds is None or not phase.pages:
-        return "-"
-    return f"{1000 * phase.cpu_seconds / phase.pages:.1f} ms"
-
-
-def _ceiling(bare: Phase, index: Phase) -> str:
-    if not bare.cpu_seconds or index.cpu_seconds is None:
-        return "-"
-    return f"{bare.cpu_seconds / (bare.cpu_seconds + index.cpu_seconds):.2f}"
-
-
-def render(
-    args: argparse.Namespace,
-    corpus: str,
-    phases: list[Phase],
-    e2e: EndToEnd,
-    load: tuple[float, float],
-) -> str:
-    bare, index, through = phases
-    ratio = through.rate / bare.rate if bare.rate else 0.0
-    verdict = "PASS" if ratio >= TARGET else "FAIL"
-    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    lines = [
-        f"## Ingest, {when}",
-        "",
-        "- Machine: " + machine(PACKAGES),
-        f"- Command: `{args.command}` (in effect: `{args.effective}`)",
-        f"- Corpus: {corpus}",
-        "",
-        "| Phase | Documents | Pages | Seconds | Pages/s | CPU s | Peak RSS MB "
-        "| Largest process MB |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|",
-        *(_row(p) for p in phases),
-        "",
-        f"End to end / bare extraction: **{ratio:.2f}** (target >= {TARGET:.2f}): **{verdict}**.",
-        "",
-        f"- CPU ceiling: extraction and indexing share the same cores, so even with no other "
-        f"cost and every core busy, end to end could reach at most bare CPU / (bare CPU + "
-        f"indexing CPU) = {_ceiling(bare, index)} of the bare rate.",
-        f"- CPU time per page: bare extraction {_per_page(bare)}, indexing alone "
-        f"{_per_page(index)}, end to end {_per_page(through)}. Load average (1 min) "
-        f"{load[0]:.1f} before the run and {load[1]:.1f} after it on {os.cpu_count()} cores"
-        f"{': other work shared the machine' if max(load) > 0.5 else ''}.",
-        f"- End to end is timed from starting the command to the moment the database shows "
-        f"every document indexed (polled every 0.05 s); the command itself exited after "
-        f"{e2e.command_seconds:.2f} s. Its fixed cost, `ingest` of an empty folder (interpreter, "
-        f"app, consumer start and stop), is {e2e.startup_seconds:.2f} s.",
-        "- Peak RSS: bare extraction and end to end are the highest sum of resident memory "
-        "over the process tree (the benchmark and its pool; the command, its forkserver and "
-        "extraction children), sampled from /proc every 0.05 s; pages shared after fork count "
-        "once per process, so it is an upper bound. Indexing alone is this process's VmHWM "
-        "(exact). CPU s: user + system time of the pool or of the command and the children it "
-        "waited for, and of its forkserver with the extraction children it reaped; for "
-        "indexing alone, this process.",
-        *(f"- Checked: {check}." for check in e2e.checks),
-        *(f"- **Problem:** {problem}." for problem in e2e.problems),
-        "",
-    ]
-    return "\n".join(lines)
-
-
 # --- scans: PDF readers, OCR, page images (opt-in) ------------------------------------------
 
 
@@ -737,6 +360,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--seed", type=int, default=1, help="text generator seed (default 1)")
     parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="whoosh",
+        help="whoosh: the embedded set-up (SQLite, SQLite queue, `ingest --workers N`); "
+        "postgres: the scale-out one on a throwaway PostgreSQL cluster and Redis "
+        "(SEARCH_BACKEND=postgres, N `inquiry-docs worker` processes) (default whoosh)",
+    )
+    parser.add_argument(
+        "--worker-counts",
+        type=_counts,
+        metavar="N,N,...",
+        help="one end-to-end run per worker count, e.g. 1,2,4 (default: --workers)",
+    )
+    parser.add_argument(
         "--out",
         type=Path,
         default=ROOT / "docs" / "benchmarks.md",
@@ -756,55 +393,109 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--keep",
         action="store_true",
-        help="keep the temporary folder (files, database, index) and say where",
+        help="keep the temporary folder (files, database, index) and say where (a "
+        "PostgreSQL cluster and Redis are deleted all the same)",
     )
     args = parser.parse_args(argv)
     if min(args.docs, args.docx) < 0 or args.docs + args.docx < 1 or args.pages < 1:
         parser.error("need at least one document of at least one page")
     if args.workers < 1:
         parser.error("--workers must be at least 1")
+    args.worker_counts = args.worker_counts or [args.workers]
     args.command = shlex.join(["python", "bench/ingest.py", *(argv or sys.argv[1:])])
     args.effective = (
         f"--docs {args.docs} --pages {args.pages} --docx {args.docx} "
-        f"--workers {args.workers} --seed {args.seed}"
+        f"--workers {args.workers} --seed {args.seed} --backend {args.backend} "
+        f"--worker-counts {','.join(map(str, args.worker_counts))}"
     )
     return args
+
+
+def _counts(text: str) -> list[int]:
+    """`--worker-counts`: a comma-separated list of whole numbers of at least 1."""
+    try:
+        counts = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not a comma-separated list of numbers: {text!r}") from None
+    if min(counts) < 1:
+        raise argparse.ArgumentTypeError("each worker count must be at least 1")
+    return counts
+
+
+def make_corpus(base: Path, args: argparse.Namespace) -> tuple[list[Spec], str | None, str]:
+    """Generate the files (not timed): their specs, the font used, and a description."""
+    corpus = base / "files"
+    corpus.mkdir()
+    specs = plan(corpus, args.docs, args.pages, args.docx)
+    font = next((f for f in FONTS if Path(f).exists()), None)
+    start = time.perf_counter()
+    size = generate(specs, args.seed, args.workers, font)
+    seconds = time.perf_counter() - start
+    described = (
+        f"{args.docs} PDF x {args.pages} pages ({Path(font).name if font else 'Helvetica'}"
+        f", justified) + {args.docx} DOCX x {args.pages} pages, 2,000-3,000 characters a "
+        f"page, seed {args.seed}; {size / 2**20:.1f} MB on disk, generated in "
+        f"{seconds:.1f} s (not timed)"
+    )
+    print(f"Generated {len(specs)} files in {seconds:.1f} s", file=sys.stderr)
+    return specs, font, described
+
+
+def _progress(run: EndToEnd) -> EndToEnd:
+    rate = run.phase.rate
+    print(f"End to end, {workers_text(run.workers)}: {rate:.1f} pages/s", file=sys.stderr)
+    return run
+
+
+def embedded(specs: list[Spec], base: Path, counts: list[int]) -> list[EndToEnd]:
+    """One end-to-end run of the embedded set-up per worker count."""
+    return [
+        _progress(end_to_end(specs, base / "files", base / f"pipeline-{number}-{count}", count))
+        for number, count in enumerate(counts, 1)
+    ]
+
+
+def scale_out(specs: list[Spec], base: Path, counts: list[int]) -> tuple[list[EndToEnd], str]:
+    """One end-to-end run of the scale-out set-up per worker count, on servers started for
+    the run and deleted after it; the runs and a description of the set-up."""
+    import ingest_pg  # bench/ingest_pg.py
+
+    with ingest_pg.servers() as servers:
+        runs = [
+            _progress(ingest_pg.end_to_end(
+                specs, base / "files", base / f"pipeline-{number}-{count}", count, servers,
+                number))
+            for number, count in enumerate(counts, 1)
+        ]
+        return runs, ingest_pg.describe(servers)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     base = Path(tempfile.mkdtemp(prefix="inquiry-docs-bench-"))
     try:
-        corpus = base / "files"
-        corpus.mkdir()
-        specs = plan(corpus, args.docs, args.pages, args.docx)
-        font = next((f for f in FONTS if Path(f).exists()), None)
-        start = time.perf_counter()
-        size = generate(specs, args.seed, args.workers, font)
-        described = (
-            f"{args.docs} PDF x {args.pages} pages ({Path(font).name if font else 'Helvetica'}"
-            f", justified) + {args.docx} DOCX x {args.pages} pages, 2,000-3,000 characters a "
-            f"page, seed {args.seed}; {size / 2**20:.1f} MB on disk, generated in "
-            f"{time.perf_counter() - start:.1f} s (not timed)"
-        )
-        print(
-            f"Generated {len(specs)} files in {time.perf_counter() - start:.1f} s", file=sys.stderr
-        )
+        specs, font, described = make_corpus(base, args)
         load_before = os.getloadavg()[0]
         bare, results = bare_extraction(specs, args.workers)
         print(f"Bare extraction: {bare.rate:.1f} pages/s", file=sys.stderr)
-        index = indexing_alone(specs, results, base / "index-alone")
-        print(f"Indexing alone: {index.rate:.1f} pages/s", file=sys.stderr)
-        e2e = end_to_end(specs, corpus, base / "pipeline", args.workers)
+        if args.backend == "postgres":
+            phases = [bare]
+            runs, stack = scale_out(specs, base, args.worker_counts)
+        else:
+            index = indexing_alone(specs, results, base / "index-alone")
+            print(f"Indexing alone: {index.rate:.1f} pages/s", file=sys.stderr)
+            phases, stack = [bare, index], EMBEDDED
+            runs = embedded(specs, base, args.worker_counts)
         load = (load_before, os.getloadavg()[0])
-        section = render(args, described, [bare, index, e2e.phase], e2e, load)
+        section = render(args, described, phases, runs, load, stack)
         if args.scans:
             section += "\n" + scans_section(base, args, font)
         print(section)
         if not args.no_write:
             append(args.out, section)
             print(f"Appended to {args.out}", file=sys.stderr)
-        return 1 if e2e.problems else 0
+        return 1 if any(run.problems for run in runs) else 0
     finally:
         if args.keep:
             print(f"Kept {base}", file=sys.stderr)

@@ -76,7 +76,10 @@ class Postgres:
         shutil.rmtree(self.directory.parent, ignore_errors=True)
 
 
-def start_postgres() -> Postgres:
+def start_postgres(durable: bool = False) -> Postgres:
+    """A new cluster on a free port. Tests run it without fsync (it is thrown away, and
+    fsync is most of each commit's cost); `durable` keeps fsync, synchronous commit and
+    full-page writes on, as a production server has them (for benchmarks)."""
     bindir = postgres_bin()
     if bindir is None:
         raise RuntimeError("PostgreSQL is not installed (apt-get install postgresql)")
@@ -92,9 +95,10 @@ def start_postgres() -> Postgres:
                    capture_output=True, check=True)
     for _ in range(PORT_ATTEMPTS):
         port = free_port()
-        # fsync off: a test cluster is thrown away, and fsync is most of each commit's cost.
-        options = (f"-c listen_addresses=127.0.0.1 -p {port} -k {data} -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+        fast = "" if durable else \
+            " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        options = (f"-c listen_addresses=127.0.0.1 -p {port} -k {data}{fast} "
+                   "-c max_connections=200")
         started = subprocess.run(_as_postgres_user([str(bindir / "pg_ctl"), "-D", str(data),
                                                     "-l", str(data / "log"), "-w", "-o", options,
                                                     "start"]), capture_output=True)
