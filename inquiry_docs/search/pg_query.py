@@ -405,7 +405,10 @@ class _Compiler:
             raise QueryTooBroad(
                 f"This proximity search would be checked {MAX_NEAR_TERMS:,}+ ways.",
                 "Use fewer words in the quotes, or a smaller number after the ~.")
-        pairs = []
+        # Every word first, plainly: the planner then sees a rare conjunction (a disjunction
+        # of 2 x slop phrases looked common enough for a full scan), and the text index
+        # narrows to pages with all the words before any position is compared.
+        pairs = [" & ".join(sorted({quote(w) + ":D" for w in words}))]
         for a, b in pairwise(words):
             qa, qb = quote(a) + ":D", quote(b) + ":D"
             pairs.append("(" + " | ".join(f"{x} <{n}> {y}" for n in range(1, slop + 1)

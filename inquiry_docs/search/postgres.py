@@ -356,9 +356,13 @@ class PostgresBackend:
         if not order:
             return []
         rank = self._rank(compiled)
+        # The shown documents' pages first (by key), then the query checked on those only:
+        # the planner would otherwise read every match from the text index and filter.
         rows = conn.execute(text(
-            f"SELECT s.document_id, d.urn, s.number, {rank} FROM {FROM} "
-            f"WHERE {compiled.where} AND s.document_id = ANY(:shown)"),
+            "WITH shown AS MATERIALIZED (SELECT * FROM search_pages "
+            "WHERE document_id = ANY(:shown)) "
+            f"SELECT s.document_id, d.urn, s.number, {rank} FROM shown s "
+            f"JOIN documents d ON d.id = s.document_id WHERE {compiled.where}"),
             dict(compiled.params, shown=[doc for doc, _ in order])).all()
         pages: dict[int, list[tuple[int, float]]] = {}
         urns: dict[int, str] = {}
