@@ -7,7 +7,8 @@ Layout of a backup folder:
                          see backup_pg.py)
     keys/secret_key      signs sessions; keys/audit_key keys the audit hash chain
     uploads/ab/cd/<sha>  every original, as stored
-    index/...            only with `--with-index` (the index can be rebuilt from the database)
+    index/...            only with `--with-index` and Whoosh (the index can be rebuilt from
+                         the database; PostgreSQL search keeps its rows in the database dump)
 
 The database is copied first, then the originals: an original is written (and fsynced)
 before its Document row commits, so every row in the snapshot finds its file.
@@ -157,9 +158,9 @@ def create_backup(dest: Path, *, with_index: bool = False, actor: str = "command
         target = dest / "uploads" / store.path_for(sha256).relative_to(store.root)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(store.path_for(sha256), target)
-    if with_index:
-        from .search import backend
+    from .search import backend
 
+    if with_index and not backend().transactional:  # else the rows are in the dump already
         # Holding the writer's lock keeps a commit from landing half-way through the copy.
         with backend().locked():
             _copy_tree(Path(current_app.config["INDEX_DIR"]), dest / "index")
@@ -174,7 +175,8 @@ def create_backup(dest: Path, *, with_index: bool = False, actor: str = "command
                                 "run `inquiry-docs check`")
     report.manifest = {
         "format": FORMAT, "created_at": utcnow().isoformat(timespec="seconds") + "Z",
-        "database": db_name, "with_index": with_index, "audit_head": head, "files": files,
+        "database": db_name, "with_index": with_index, "search_backend": _search_backend(),
+        "audit_head": head, "files": files,
     }
     _write_manifest(dest, report.manifest)
     report.files = len(files)
@@ -184,6 +186,10 @@ def create_backup(dest: Path, *, with_index: bool = False, actor: str = "command
                  with_index=with_index)
     db.session.commit()
     return report
+
+
+def _search_backend() -> str:
+    return current_app.config.get("SEARCH_BACKEND") or "whoosh"
 
 
 def _write_manifest(dest: Path, manifest: dict[str, Any]) -> None:
@@ -362,12 +368,15 @@ def _restore_index(src: Path, manifest: dict[str, Any], report: Report) -> None:
 
     search = backend()
     index_dir = Path(current_app.config["INDEX_DIR"])
-    if manifest.get("with_index"):
-        with search.locked():
-            for path in index_dir.iterdir():
-                if path.is_file() and not path.name.endswith(".lock"):
-                    path.unlink()
-            _copy_tree(src / "index", index_dir)
+    # An index kept by another search backend (older backups: Whoosh) is no use here.
+    if manifest.get("with_index") and \
+            manifest.get("search_backend", "whoosh") == _search_backend():
+        if not search.transactional:  # PostgreSQL's rows came back with the database
+            with search.locked():
+                for path in index_dir.iterdir():
+                    if path.is_file() and not path.name.endswith(".lock"):
+                        path.unlink()
+                _copy_tree(src / "index", index_dir)
         search.reopen()
         report.notes.append("The search index was restored from the backup.")
         return

@@ -2,8 +2,9 @@
 
 The default `app` runs Huey in immediate mode so a request returns after its job ran;
 tests of the real queue (its storage, consumer threads, retries) build their own.
-Database and queue come from the stack under test (tests/stack.py): SQLite files by
-default, PostgreSQL and Redis with INQUIRY_DOCS_TEST_STACK=postgres.
+Database, search and queue come from the stack under test (tests/stack.py): SQLite files
+and Whoosh by default, PostgreSQL (searched in PostgreSQL) and Redis with
+INQUIRY_DOCS_TEST_STACK=postgres.
 """
 
 from __future__ import annotations
@@ -52,8 +53,10 @@ def build_app(tmp_path: Path, **overrides: Any) -> Flask:
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> Iterator[Flask]:
-    app = build_app(tmp_path)
+def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
+    """The app on the stack's settings; `with_whoosh` makes it search with Whoosh."""
+    backend = getattr(request, "param", None)
+    app = build_app(tmp_path, **({"SEARCH_BACKEND": backend} if backend else {}))
     with app.app_context():
         yield app
         db.session.remove()
@@ -239,11 +242,10 @@ def search_app(request, tmp_path: Path) -> Iterator[Flask]:
             db.engine.dispose()
 
 
-def whoosh_only(app: Flask) -> None:
-    """Skip (the rest of) a test about the Whoosh index's files when the app searches in
-    PostgreSQL, which keeps no index files."""
-    if app.config.get("SEARCH_BACKEND", "whoosh") != "whoosh":
-        pytest.skip("about the Whoosh index folder; PostgreSQL search keeps no files")
+# A test about the Whoosh index's own files (its folder, locks, segments, commits) runs
+# with Whoosh on both stacks: an installation may pair Whoosh with PostgreSQL, and the
+# postgres stack's default, PostgreSQL search, keeps no index files.
+with_whoosh = pytest.mark.parametrize("app", ["whoosh"], indirect=True)
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -1,15 +1,21 @@
 """The stack the suite runs on: INQUIRY_DOCS_TEST_STACK=sqlite (the default) or postgres.
 
-sqlite    SQLite files and the Huey SQLite queue under each test's tmp_path (the embedded
-          default of a fresh installation).
+sqlite    SQLite files and the Huey SQLite queue under each test's tmp_path, searched by
+          the Whoosh index in INDEX_DIR (the embedded default of a fresh installation).
 postgres  a fresh PostgreSQL database per app on the session's throwaway cluster, cloned
-          from a template migrated once, searched by the PostgreSQL search backend, and a
-          Redis database per app for the job queue and the sign-in throttling counts
+          from a template migrated once, searched by the PostgreSQL search backend
+          (SEARCH_BACKEND=postgres: the search rows live in that database), and a Redis
+          database per app for the job queue and the sign-in throttling counts
           (tests/services.py starts both servers).
 
 `settings(tmp_path)` is the one place where the stacks differ: an app whose data lives
 under tmp_path gets these settings from conftest's make_config/build_app, the browser
 tests' live servers and the tests that run the command line in a subprocess.
+
+A test about what only one search backend has says so: `conftest.with_whoosh` (or
+SEARCH_BACKEND="whoosh" in its own app's settings) for the Whoosh index's files, which
+it then tests on both stacks, or the search_app fixture for both backends on either stack.
+A test of what only one stack has is marked `stack(name)` and deselected on the other.
 """
 
 from __future__ import annotations
@@ -36,16 +42,18 @@ def is_postgres() -> bool:
 
 
 def settings(tmp_path: Path) -> dict[str, Any]:
-    """Database and queue settings for an app whose data lives under tmp_path.
+    """Database, search and queue settings for an app whose data lives under tmp_path.
 
     The same tmp_path always gets the same database, as it would the same SQLite file.
     """
     if NAME == "postgres":
         services = _running()
         return {"DATABASE_URL": services.database_url(tmp_path),
+                "SEARCH_BACKEND": "postgres",
                 # An immediate queue ignores it; the sign-in throttle keeps its counts there.
                 "QUEUE_URL": services.redis_url(tmp_path)}
     return {"DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite",
+            "SEARCH_BACKEND": "whoosh",
             "QUEUE_URL": f"sqlite:///{tmp_path}/queue.db"}
 
 

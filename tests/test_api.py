@@ -56,8 +56,9 @@ def _register(app: Flask) -> None:
 
 @pytest.fixture
 def app(request, tmp_path: Path) -> Iterator[Flask]:
-    """Whoosh, or the backend a test names with @on_each_backend."""
-    for overrides in search_backend_config(request, getattr(request, "param", "whoosh")):
+    """The stack's search backend, or the one a test names with @on_each_backend."""
+    backend = getattr(request, "param", None)
+    for overrides in search_backend_config(request, backend) if backend else [{}]:
         app = build_app(tmp_path, **overrides)
         _register(app)
         with app.app_context():

@@ -1,8 +1,9 @@
 """Backups: made while real queue workers ingest, verified, restored on a fresh installation.
 
 Everything is real: the stack's database (SQLite in WAL mode and its online backup, or
-PostgreSQL with pg_dump and pg_restore), its queue with consumer threads, the Whoosh index,
-the `inquiry-docs` commands through Flask's CLI runner.
+PostgreSQL with pg_dump and pg_restore), its queue with consumer threads, its search index
+(Whoosh's files, or PostgreSQL search's rows in the database), the `inquiry-docs` commands
+through Flask's CLI runner.
 """
 
 from __future__ import annotations
@@ -220,6 +221,12 @@ def test_restore_refuses_to_replace_existing_data_unless_forced(app, inquiry, tm
     ingest.receive(ingest.Incoming(io.BytesIO(samples.make_pdf(["first"])), "1.pdf", inquiry))
     dest = tmp_path / "b"
     assert runner.invoke(args=["backup", str(dest), "--with-index"]).exit_code == 0
+    files = json.loads((dest / "manifest.json").read_text())["files"]
+    index_files = [f for f in files if f.startswith("index/")]
+    if app.config["SEARCH_BACKEND"] == "postgres":
+        assert index_files == []  # its rows are in the database dump
+    else:
+        assert any(f.endswith(".toc") for f in index_files), index_files
     ingest.receive(ingest.Incoming(io.BytesIO(samples.make_pdf(["second"])), "2.pdf", inquiry))
     result = runner.invoke(args=["restore", str(dest)])
     assert result.exit_code == 1 and "already holds data" in result.output
@@ -241,10 +248,36 @@ def test_a_postgres_backup_goes_back_only_into_a_postgres_installation(app, inqu
     ingest.receive(ingest.Incoming(io.BytesIO(samples.make_pdf(["kept"])), "k.pdf", inquiry))
     dest = tmp_path / "b"
     assert runner.invoke(args=["backup", str(dest)]).exit_code == 0
-    elsewhere = build_app(tmp_path / "sqlite", DATABASE_URL=f"sqlite:///{tmp_path}/other.db")
+    elsewhere = build_app(tmp_path / "sqlite", DATABASE_URL=f"sqlite:///{tmp_path}/other.db",
+                          SEARCH_BACKEND="whoosh")  # an embedded installation
     with elsewhere.app_context():  # the command runs in the current app
         result = elsewhere.test_cli_runner().invoke(args=["restore", str(dest)])
         assert result.exit_code == 1 and "same kind of database" in result.output
         assert db.session.execute(select(Document)).first() is None
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.mark.stack("postgres")
+def test_an_index_kept_by_another_search_backend_is_rebuilt_on_restore(tmp_path):
+    # Whoosh on PostgreSQL backs up its index files; an installation searching in
+    # PostgreSQL has no use for them and rebuilds its rows from the restored pages.
+    whoosh = build_app(tmp_path / "whoosh", SEARCH_BACKEND="whoosh")
+    dest = tmp_path / "b"
+    with whoosh.app_context():
+        inquiry = create_inquiry("OLD", "Oldham")
+        ingest.receive(ingest.Incoming(io.BytesIO(samples.make_pdf(["kept"])), "k.pdf",
+                                       inquiry))
+        result = whoosh.test_cli_runner().invoke(args=["backup", str(dest), "--with-index"])
+        assert result.exit_code == 0, result.output
+        db.session.remove()
+        db.engine.dispose()
+    fresh = build_app(tmp_path / "fresh")
+    with fresh.app_context():
+        assert fresh.config["SEARCH_BACKEND"] == "postgres"
+        result = fresh.test_cli_runner().invoke(args=["restore", str(dest)])
+        assert result.exit_code == 0, result.output
+        assert "rebuilt from the database (1 documents)" in result.output
+        assert fresh.extensions["search"].indexed_page_counts() == {1: 1}
         db.session.remove()
         db.engine.dispose()

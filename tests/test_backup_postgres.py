@@ -93,7 +93,7 @@ def test_backup_of_postgres_restores_every_row_into_a_fresh_database(tmp_path,
 
 
 def test_a_sqlite_backup_is_not_restored_into_postgres(tmp_path, postgres_server):
-    embedded = build_app(tmp_path / "embedded",
+    embedded = build_app(tmp_path / "embedded", SEARCH_BACKEND="whoosh",
                          DATABASE_URL=f"sqlite:///{tmp_path}/embedded/db.sqlite")
     dest = tmp_path / "b"
     assert embedded.test_cli_runner().invoke(args=["backup", str(dest)]).exit_code == 0

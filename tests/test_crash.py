@@ -2,7 +2,9 @@
 
 The worker is the real `inquiry-docs worker` command on the stack's real queue (SQLite, or
 Redis on the postgres stack); a named crash point (inquiry_docs/faults.py) kills it at the
-chosen moment.
+chosen moment. `index_commit` is the middle of writing the stack's search index: inside
+Whoosh's commit, or with PostgreSQL search, after the rows are written and before the
+transaction that also holds the pages commits.
 """
 
 from __future__ import annotations
@@ -95,6 +97,7 @@ def test_sigkill_then_check_repair_loses_nothing(tmp_path, fault):
 
     before = _cli(tmp_path, "check")
     assert before.returncode == 1, before.stdout
+    assert "ORPHAN" not in before.stdout  # nothing searchable that is not finished
 
     repaired = _cli(tmp_path, "check", "--repair")
     assert repaired.returncode == 0, repaired.stdout + repaired.stderr

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from inquiry_docs import audit, ingest
 from inquiry_docs.db import db
 from tests import samples
-from tests.conftest import whoosh_only
+from tests.conftest import with_whoosh
 
 
 @pytest.mark.stack("sqlite")
@@ -120,8 +120,8 @@ def test_writers_taking_rows_and_the_audit_trail_in_opposite_orders_both_finish(
     assert audit.verify().ok
 
 
-def test_originals_and_the_index_folder_are_fsynced(app, inquiry, monkeypatch):
-    whoosh_only(app)
+@with_whoosh
+def test_originals_and_the_whoosh_index_folder_are_fsynced(app, inquiry, monkeypatch):
     synced: list[str] = []
     real_fsync = os.fsync
 

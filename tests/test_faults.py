@@ -28,7 +28,7 @@ from inquiry_docs.maintenance import rebuild_index, run_check
 from inquiry_docs.models import Batch, BatchItem, Document, Page, Status
 from inquiry_docs.web.inquiries import create_inquiry
 from tests import samples, stack
-from tests.conftest import build_app, login, make_user, require, upload, whoosh_only
+from tests.conftest import build_app, login, make_user, require, upload, with_whoosh
 
 pytestmark = pytest.mark.slow
 
@@ -76,6 +76,14 @@ def _page_text_on(disk: SmallDisk, tmp_path: Path) -> Iterator[dict[str, str]]:
     if not stack.is_postgres():
         yield {"DATABASE_URL": f"sqlite:///{disk.path / 'db.sqlite'}"}
         return
+    with _tables_on(disk, tmp_path, ("pages",)):
+        yield {}
+
+
+@contextlib.contextmanager
+def _tables_on(disk: SmallDisk, tmp_path: Path, tables: tuple[str, ...]) -> Iterator[None]:
+    """PostgreSQL: these tables of tmp_path's database (with their TOAST tables and
+    indexes) in a tablespace on the small disk."""
     url = stack.settings(tmp_path)["DATABASE_URL"]
     folder = disk.path / "tablespace"
     folder.mkdir()
@@ -85,14 +93,22 @@ def _page_text_on(disk: SmallDisk, tmp_path: Path) -> Iterator[dict[str, str]]:
     cluster.execute(f"CREATE TABLESPACE small_disk LOCATION '{folder}'")
     engine = create_engine(url)
     try:
-        with engine.begin() as con:
-            con.execute(text("ALTER TABLE pages SET TABLESPACE small_disk"))
-        yield {}
-        with engine.begin() as con:
-            con.execute(text("ALTER TABLE pages SET TABLESPACE pg_default"))
+        _move(engine, tables, "small_disk")
+        yield
     finally:
+        _move(engine, tables, "pg_default")  # a tablespace is dropped only when empty
         engine.dispose()
         cluster.execute("DROP TABLESPACE IF EXISTS small_disk")
+
+
+def _move(engine, tables: tuple[str, ...], tablespace: str) -> None:
+    with engine.begin() as con:
+        for table in tables:
+            con.execute(text(f"ALTER TABLE {table} SET TABLESPACE {tablespace}"))
+            indexes = con.execute(text("SELECT indexname FROM pg_indexes WHERE tablename = :t"),
+                                  {"t": table}).scalars().all()
+            for index in indexes:
+                con.execute(text(f"ALTER INDEX {index} SET TABLESPACE {tablespace}"))
 
 
 def _consistent(url: str) -> None:
@@ -192,9 +208,11 @@ def test_disk_full_during_a_database_write_is_retried_once_space_returns(tmp_pat
         assert run_check(echo=lambda _: None) == 0
 
 
-def test_disk_full_during_an_index_commit_is_repaired_when_space_returns(tmp_path,
-                                                                         small_disk):
-    with _app(tmp_path, INDEX_DIR=str(small_disk.path / "index")) as app:
+def test_disk_full_during_a_whoosh_index_commit_is_repaired_when_space_returns(tmp_path,
+                                                                                small_disk):
+    # The Whoosh index folder on the small disk (on either stack's database).
+    with _app(tmp_path, SEARCH_BACKEND="whoosh",
+              INDEX_DIR=str(small_disk.path / "index")) as app:
         inquiry = create_inquiry("OLD", "Oldham")
         small_disk.fill(leave_kb=100)
         outcome = ingest.receive(ingest.Incoming(io.BytesIO(_text_file(40_000)), "big.txt",
@@ -218,6 +236,38 @@ def test_disk_full_during_an_index_commit_is_repaired_when_space_returns(tmp_pat
         assert app.extensions["search"].indexed_page_counts() == {document.id: document.page_count}
 
 
+@pytest.mark.stack("postgres")
+def test_disk_full_while_writing_search_rows_keeps_nothing_and_is_repaired(tmp_path,
+                                                                           small_disk):
+    # PostgreSQL search's counterpart of the Whoosh commit above: its rows are written in the
+    # transaction that writes the pages, so a full disk there keeps neither, never one alone.
+    small_disk.resize(8)
+    with _tables_on(small_disk, tmp_path, ("search_pages", "search_documents")), \
+            _app(tmp_path) as app:
+        assert app.config["SEARCH_BACKEND"] == "postgres"
+        inquiry = create_inquiry("OLD", "Oldham")
+        filler = small_disk.fill(leave_kb=100)
+        outcome = ingest.receive(ingest.Incoming(io.BytesIO(_text_file(40_000)), "big.txt",
+                                                 inquiry))
+        assert outcome.outcome == ingest.RECEIVED
+        db.session.expire_all()
+        document = db.session.get(Document, outcome.document.id)
+        assert document.status == Status.EXTRACTING  # to be read again
+        assert db.session.execute(select(Page)).first() is None
+        assert app.extensions["search"].indexed_page_counts() == {}
+        messages: list[str] = []
+        assert run_check(echo=messages.append) == 1
+        assert any("UNFINISHED" in m for m in messages), messages
+        _consistent(app.config["DATABASE_URL"])
+
+        filler.unlink()  # space returns
+        assert run_check(repair=True, echo=lambda _: None) == 0
+        db.session.expire_all()
+        document = db.session.get(Document, document.id)
+        assert document.status == Status.INDEXED
+        assert app.extensions["search"].indexed_page_counts() == {document.id: document.page_count}
+
+
 def _two_documents(app) -> None:
     inquiry = create_inquiry("OLD", "Oldham")
     for n in range(2):
@@ -226,9 +276,9 @@ def _two_documents(app) -> None:
                                        f"d{n}.pdf", inquiry))
 
 
+@with_whoosh
 @pytest.mark.parametrize("damage", ["delete", "truncate"])
 def test_damaged_index_files_are_detected_and_rebuilt(app, runner, damage):
-    whoosh_only(app)
     _two_documents(app)
     files = [p for p in Path(app.config["INDEX_DIR"]).iterdir()
              if p.suffix in (".seg", ".toc")]

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+
+from sqlalchemy import text
 
 from inquiry_docs import backup
+from inquiry_docs.db import db
 from tests import samples
-from tests.conftest import upload, whoosh_only
+from tests.conftest import upload
 
 
 def test_healthz_is_ok_and_says_nothing_else(client, app, admin_client, inquiry):
@@ -23,24 +27,30 @@ def test_healthz_is_ok_and_says_nothing_else(client, app, admin_client, inquiry)
     assert response.headers["Cache-Control"] == "no-store"
 
 
-def test_healthz_is_503_when_the_disk_is_low_or_the_index_is_damaged(client, app):
+def test_healthz_is_503_when_the_disk_is_low(client, app):
     app.config["MIN_FREE_DISK_MB"] = 10**12  # more than any disk here has free
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.get_json()["checks"]["disk"] == "down"
     assert response.get_json()["status"] == "down"
-    app.config["MIN_FREE_DISK_MB"] = 1
-    whoosh_only(app)
-    from pathlib import Path
 
-    app.extensions["search"].ping()  # create the index
-    for path in Path(app.config["INDEX_DIR"]).glob("_MAIN_*.toc"):
-        path.write_bytes(b"garbage")
-    response = client.get("/healthz")
+
+def test_healthz_is_503_when_the_search_index_is_damaged(search_app):
+    app = search_app
+    if app.config["SEARCH_BACKEND"] == "postgres":
+        # The search rows' table gone, as a half-done restore or migration could leave it.
+        db.session.execute(text("ALTER TABLE search_pages RENAME TO search_pages_gone"))
+        db.session.commit()
+    else:
+        app.extensions["search"].ping()  # create the index
+        for path in Path(app.config["INDEX_DIR"]).glob("_MAIN_*.toc"):
+            path.write_bytes(b"garbage")
+    response = app.test_client().get("/healthz")
     assert response.status_code == 503
     checks = response.get_json()["checks"]
     assert checks["index"] == "down" and checks["database"] == "ok"
-    assert "garbage" not in response.get_data(as_text=True)
+    for leak in ("garbage", "search_pages"):
+        assert leak not in response.get_data(as_text=True)
 
 
 def test_status_page_shows_queue_failures_disks_and_the_last_backup(app, admin_client,

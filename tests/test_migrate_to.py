@@ -3,7 +3,8 @@
 A pilot with read documents (PDF, DOCX, an email with an attachment), review work, users,
 tokens, sessions and audit events is copied into a fresh database on the test cluster;
 the copy is proved by row counts, per-table SHA-256 and the audit chain, the app then runs
-on it, and a changed row afterwards is caught.
+on it, and a changed row afterwards is caught. The moved installation searches with the
+stack's search backend: Whoosh on the sqlite stack, PostgreSQL on the postgres stack.
 """
 
 from __future__ import annotations
@@ -19,14 +20,17 @@ from inquiry_docs import auth, create_app, transfer
 from inquiry_docs.db import db
 from inquiry_docs.models import Document, Status
 from tests import pilot as pilots
+from tests import stack
 from tests.conftest import build_app, login
 
 pytestmark = pytest.mark.slow
+TARGET_SEARCH = "postgres" if stack.is_postgres() else "whoosh"
 
 
 def _target_app(tmp_path: Path, url: str) -> Flask:
     """The moved installation: same folders and keys, the PostgreSQL database."""
-    return create_app({"DATABASE_URL": url, "INSTANCE_DIR": str(tmp_path / "instance"),
+    return create_app({"DATABASE_URL": url, "SEARCH_BACKEND": TARGET_SEARCH,
+                       "INSTANCE_DIR": str(tmp_path / "instance"),
                        "UPLOAD_DIR": str(tmp_path / "uploads"),
                        "INDEX_DIR": str(tmp_path / "index"), "SECRET_KEY": "test-secret",
                        "QUEUE_URL": f"sqlite:///{tmp_path}/queue.db", "QUEUE_IMMEDIATE": True,
@@ -41,7 +45,8 @@ def _sql(postgres_server, name: str, statement: str) -> None:
 
 @pytest.fixture
 def pilot(tmp_path: Path):
-    app = build_app(tmp_path, DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite")  # embedded
+    app = build_app(tmp_path, DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite",
+                    SEARCH_BACKEND="whoosh")  # embedded
     with app.app_context():
         pilots.fill()
         yield app
@@ -57,7 +62,7 @@ def test_migrate_to_copies_verifies_and_runs_on_postgres(pilot, tmp_path, postgr
     assert [d.status for d in documents] == [Status.INDEXED] * 4
     assert any(d.parent_id for d in documents)  # the email's attachment
 
-    result = runner.invoke(args=["migrate-to", url])
+    result = runner.invoke(args=["migrate-to", url, "--search-backend", TARGET_SEARCH])
     assert result.exit_code == 0, result.output
     assert "The copy matches" in result.output and "audit trail intact" in result.output
     assert "DIFFERENT" not in result.output and "Search index rebuilt: 4 documents" in \

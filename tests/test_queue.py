@@ -1,5 +1,11 @@
 """The real queue: Huey on the stack's storage (SQLite, or Redis on the postgres stack) with
-consumer threads, and retries of transient errors."""
+consumer threads, and retries of transient errors.
+
+The index runs (their lock, shared commits, a lost request) belong to Whoosh, whose index
+a separate job writes: those tests search with Whoosh on both stacks. PostgreSQL search
+writes its rows with the pages, so there a document is searchable when its extraction job
+commits (the first test, on the postgres stack).
+"""
 
 from __future__ import annotations
 
@@ -37,6 +43,8 @@ def test_queue_with_consumer_threads_processes_uploads(tmp_path):
     app = build_app(tmp_path, QUEUE_IMMEDIATE=False, WORKERS_IN_SERVER=2)
     expected = "RedisHuey" if stack.is_postgres() else "SqliteHuey"
     assert type(app.extensions["jobs"].huey).__name__ == expected
+    assert type(app.extensions["search"]).__name__ == \
+        ("PostgresBackend" if stack.is_postgres() else "WhooshBackend")
     with app.app_context():
         from inquiry_docs.web.inquiries import create_inquiry
 
@@ -55,7 +63,8 @@ def test_queue_with_consumer_threads_processes_uploads(tmp_path):
 
 
 def test_index_lock_timeout_is_retried_until_the_index_is_free(tmp_path):
-    app = build_app(tmp_path, QUEUE_IMMEDIATE=False, INDEX_LOCK_TIMEOUT=0.2)
+    app = build_app(tmp_path, SEARCH_BACKEND="whoosh", QUEUE_IMMEDIATE=False,
+                    INDEX_LOCK_TIMEOUT=0.2)
     index_dir = app.config["INDEX_DIR"]
     os.makedirs(index_dir, exist_ok=True)
     fd = os.open(os.path.join(index_dir, "write.lock"), os.O_RDWR | os.O_CREAT)
@@ -85,7 +94,8 @@ def _generation(app) -> int:
 
 def test_documents_extracted_together_share_index_commits(tmp_path):
     # A commit per document would merge the index's segments a dozen times over.
-    app = build_app(tmp_path, QUEUE_IMMEDIATE=False, INDEX_MIN_PAGES=1000, INDEX_DELAY=60)
+    app = build_app(tmp_path, SEARCH_BACKEND="whoosh", QUEUE_IMMEDIATE=False,
+                    INDEX_MIN_PAGES=1000, INDEX_DELAY=60)
     with app.app_context():
         from inquiry_docs.web.inquiries import create_inquiry
 
@@ -107,7 +117,7 @@ def test_documents_extracted_together_share_index_commits(tmp_path):
 
 
 def test_a_run_requested_by_a_stopped_process_is_resumed(tmp_path):
-    app = build_app(tmp_path, QUEUE_IMMEDIATE=False)
+    app = build_app(tmp_path, SEARCH_BACKEND="whoosh", QUEUE_IMMEDIATE=False)
     with app.app_context():
         from inquiry_docs.web.inquiries import create_inquiry
 

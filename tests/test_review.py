@@ -24,7 +24,7 @@ from inquiry_docs.models import (
 )
 from inquiry_docs.web.inquiries import create_inquiry
 from tests import samples
-from tests.conftest import login, make_user, upload, whoosh_only
+from tests.conftest import login, make_user, upload, with_whoosh
 
 
 @pytest.fixture
@@ -348,8 +348,8 @@ def test_tag_counts_never_include_documents_beyond_reach(app, world, inquiry):
     assert 'Operation X <span class="app-count">(3<' in found
 
 
+@with_whoosh
 def test_an_index_from_before_review_fields_asks_for_reindex_then_works(app, world, runner):
-    whoosh_only(app)
     from whoosh import index
     from whoosh.fields import ID, Schema
 

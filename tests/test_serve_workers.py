@@ -1,9 +1,9 @@
 """`inquiry-docs serve --workers 2` runs gunicorn: two processes, one signed-in session.
 
-The real command in a subprocess on a free port, sharing what must be shared (the SQLite
-database for sessions, Redis for sign-in throttling). The access log names the worker
-process that answered each request, so the test can tell that both workers served the
-signed-in user and both refused the session once it had ended.
+The real command in a subprocess on a free port, on the stack's settings, sharing what
+must be shared (the database for sessions, Redis for sign-in throttling). The access log
+names the worker process that answered each request, so the test can tell that both
+workers served the signed-in user and both refused the session once it had ended.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import pytest
 
 from inquiry_docs.cli import serve
 from inquiry_docs.db import db
+from tests import stack
 from tests.conftest import PASSWORD, build_app, make_user
 from tests.services import free_port
 
@@ -35,10 +36,9 @@ LOG_LINE = re.compile(
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("INQUIRY_DOCS_")}
+    env.update({f"INQUIRY_DOCS_{name}": value for name, value in stack.settings(tmp_path).items()})
     env.update({
         "INQUIRY_DOCS_INSTANCE_DIR": str(tmp_path / "instance"),
-        "INQUIRY_DOCS_DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite",
-        "INQUIRY_DOCS_QUEUE_URL": f"sqlite:///{tmp_path}/queue.db",
         "INQUIRY_DOCS_UPLOAD_DIR": str(tmp_path / "uploads"),
         "INQUIRY_DOCS_INDEX_DIR": str(tmp_path / "index"),
         "INQUIRY_DOCS_SECRET_KEY": "serve-workers-test",
@@ -56,8 +56,7 @@ def _command() -> list[str]:
 
 def _prepare(tmp_path: Path) -> None:
     """A database with one reader, made the way the server will find it."""
-    app = build_app(tmp_path, SECRET_KEY="serve-workers-test",
-                    DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite")
+    app = build_app(tmp_path, SECRET_KEY="serve-workers-test")
     with app.app_context():
         from inquiry_docs.web.inquiries import create_inquiry
 
@@ -147,12 +146,12 @@ def _children(pid: int) -> set[int]:
     return found
 
 
-def test_two_gunicorn_workers_share_the_session_and_its_end(tmp_path, redis_server):
+def test_two_gunicorn_workers_share_the_session_and_its_end(tmp_path, redis_url):
     _prepare(tmp_path)
     port = free_port()
     access_log = tmp_path / "access.log"
     output = tmp_path / "server.out"
-    env = _env(tmp_path, INQUIRY_DOCS_RATELIMIT_STORAGE_URL=redis_server.url)
+    env = _env(tmp_path, INQUIRY_DOCS_RATELIMIT_STORAGE_URL=redis_url)
     with open(output, "w") as out:
         server = subprocess.Popen([*_command(), "serve", "--workers", "2", "--port", str(port),
                                    "--access-log", str(access_log)],

@@ -28,6 +28,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
+from .. import faults
 from ..db import db
 from ..permissions import Scope
 from . import DocumentHit, IndexPage, PageHit, Results, SnippetSource, pg_facets
@@ -100,6 +101,8 @@ class PostgresBackend:
         conn.execute(text("DELETE FROM search_pages WHERE document_id = ANY(:ids)"), ids)
         conn.execute(text(INSERT_ROWS.format(where="p.document_id = ANY(:ids)")), ids)
         conn.execute(text(INSERT_TITLES.format(where="d.id = ANY(:ids)")), ids)
+        # The crash tests' point between writing the rows and the caller's commit.
+        faults.point("index_commit")
 
     def refresh(self, document_ids: list[int]) -> None:
         """After a document change: rewrite the rows of those whose title changed (the
@@ -161,7 +164,11 @@ class PostgresBackend:
         for column in ("terms", "words"):
             conn.execute(text(f"CREATE INDEX ix_search_pages_build_{column} ON "
                               f"search_pages_build USING {method} ({column}{ops})"))
-        # The swap: names as migration 0009 gave them.
+        # The swap: names as migration 0009 gave them. Dropping search_pages also locks
+        # documents (its foreign key's trigger); a worker writes documents first, then the
+        # search rows, so take the locks in that order, or the two can deadlock.
+        conn.execute(text("LOCK TABLE documents, search_pages, search_documents "
+                          "IN ACCESS EXCLUSIVE MODE"))
         conn.execute(text("DROP TABLE search_pages"))
         conn.execute(text("ALTER TABLE search_pages_build RENAME TO search_pages"))
         conn.execute(text("ALTER TABLE search_pages RENAME CONSTRAINT pk_search_pages_build "
