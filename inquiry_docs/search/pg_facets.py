@@ -10,14 +10,16 @@ from .facets import YEAR_MAX, YEAR_MIN, FacetCounts
 from .pg_query import CODING_FACETS, NORMAL_SOURCE, REC_REF, Compiled
 
 FROM = "search_pages s JOIN documents d ON d.id = s.document_id"
+# Each matching document's facet values, read once (one join over the matching documents,
+# then each facet groups that list: joining per facet cost eight joins).
 DOCS = ("docs JOIN documents d ON d.id = docs.doc "
         "LEFT JOIN codings c ON c.document_id = d.id")
 FACETS = [
-    ("inquiry", "CAST(d.inquiry_id AS TEXT)", DOCS),
-    ("type", "d.doc_type", DOCS),
-    ("source", NORMAL_SOURCE, DOCS),
-    ("year", "CAST(CAST(EXTRACT(YEAR FROM d.document_date) AS INTEGER) AS TEXT)", DOCS),
-    *((name, expression, DOCS) for name, expression in CODING_FACETS.items()),
+    ("inquiry", "CAST(d.inquiry_id AS TEXT)"),
+    ("type", "d.doc_type"),
+    ("source", NORMAL_SOURCE),
+    ("year", "CAST(CAST(EXTRACT(YEAR FROM d.document_date) AS INTEGER) AS TEXT)"),
+    *CODING_FACETS.items(),
 ]
 
 
@@ -30,8 +32,8 @@ def count(conn: Connection, compiled: Compiled, counts: FacetCounts | None) -> t
         return int(row[0]), int(row[1])
     parts = ["SELECT '#pages', NULL, count(*) FROM hits",
              "SELECT '#documents', NULL, count(*) FROM docs"]
-    for name, expression, source in FACETS:
-        parts.append(f"SELECT '{name}', {expression}, count(*) FROM {source} GROUP BY 2")
+    for n, (name, _) in enumerate(FACETS):
+        parts.append(f"SELECT '{name}', f{n}, count(*) FROM info GROUP BY 2")
     parts.append("SELECT 'tag', CAST(dt.tag_id AS TEXT), count(*) FROM docs "
                  "JOIN document_tags dt ON dt.document_id = docs.doc GROUP BY 2")
     parts.append(f"SELECT 'rec', {REC_REF}, count(DISTINCT h.doc) FROM hits h "
@@ -40,7 +42,10 @@ def count(conn: Connection, compiled: Compiled, counts: FacetCounts | None) -> t
                  "JOIN recommendation_sets rs ON rs.id = r.set_id GROUP BY 2")
     rows = conn.execute(text(
         f"WITH hits AS MATERIALIZED ({hits}), "
-        "docs AS MATERIALIZED (SELECT DISTINCT doc FROM hits) "
+        "docs AS MATERIALIZED (SELECT DISTINCT doc FROM hits), "
+        "info AS MATERIALIZED (SELECT "
+        + ", ".join(f"{expression} AS f{n}" for n, (_, expression) in enumerate(FACETS))
+        + f" FROM {DOCS}) "
         + " UNION ALL ".join(parts)), compiled.params).all()
     pages = documents = 0
     for name, value, number in rows:
