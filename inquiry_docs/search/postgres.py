@@ -278,14 +278,21 @@ class PostgresBackend:
                  offset: int, limit: int, snippet_text: SnippetSource | None, sort: str,
                  expand: int | None, facets: bool) -> Results:
         counts = FacetCounts() if facets else None
-        total_pages, total_documents = pg_facets.count(conn, compiled, counts)
         notices = [n for n in (notice, *compiled.notices) if n]
-        order: list[tuple[int, float]] = []
-        if total_pages:
-            order, sampled = self._order(conn, compiled, sort, offset, limit, total_pages,
-                                         total_documents)
-            if sampled:
-                notices.append(SAMPLED.format(pages=total_pages, limit=self.rank_limit))
+        once = None
+        if counts is None and sort == "relevance" and compiled.rank and \
+                not self._index_ranks(compiled):
+            once = self._count_and_rank(conn, compiled, offset, limit)
+        if once is not None:
+            total_pages, total_documents, order, sampled = once
+        else:
+            total_pages, total_documents = pg_facets.count(conn, compiled, counts)
+            order, sampled = [], False
+            if total_pages:
+                order, sampled = self._order(conn, compiled, sort, offset, limit,
+                                             total_pages, total_documents)
+        if sampled:
+            notices.append(SAMPLED.format(pages=total_pages, limit=self.rank_limit))
         documents = self._documents(conn, compiled, order, expand)
         if snippet_text is not None:
             self._snippets(conn, compiled, documents)
@@ -352,6 +359,34 @@ class PostgresBackend:
                 dict(params, n=limit - len(order), o=max(0, offset - ranked))).scalars()
             order += [(doc, 0.0) for doc in rest]
         return order, sampled
+
+    def _index_ranks(self, compiled: Compiled) -> bool:
+        """Whether a RUM index may pick the best candidates itself (see _order)."""
+        return "terms" in compiled.rank and self.uses_rum()
+
+    def _count_and_rank(self, conn: Connection, compiled: Compiled, offset: int, limit: int
+                        ) -> tuple[int, int, list[tuple[int, float]], bool] | None:
+        """Totals and the asked-for documents from one evaluation of the matches, ranking
+        the first RANK_LIMIT found (read again by key): counting and ranking separately
+        evaluated a phrase twice. None when the slice is past the ranked documents."""
+        rank = self._rank(compiled)
+        rows = conn.execute(text(
+            f"WITH hits AS MATERIALIZED (SELECT s.document_id AS doc, s.number AS page "
+            f"FROM {FROM} WHERE {compiled.where}), "
+            f"c AS MATERIALIZED (SELECT h.doc, {rank} AS score FROM (SELECT doc, page "
+            "FROM hits LIMIT :k) h JOIN search_pages s ON s.document_id = h.doc "
+            "AND s.number = h.page) "
+            "SELECT doc, max(score) AS best, count(*) OVER (), "
+            "(SELECT count(*) FROM hits), (SELECT count(DISTINCT doc) FROM hits) "
+            "FROM c GROUP BY doc ORDER BY best DESC, doc LIMIT :limit OFFSET :offset"),
+            dict(compiled.params, k=self.rank_limit, limit=limit, offset=offset)).all()
+        if not rows:
+            return None
+        total_pages, total_documents, ranked = rows[0][3], rows[0][4], rows[0][2]
+        if total_pages > self.rank_limit and len(rows) < limit and total_documents > ranked:
+            return None  # the slice reaches past the ranked documents: _order fills it
+        order = [(doc, float(best)) for doc, best, *_ in rows]
+        return int(total_pages), int(total_documents), order, total_pages > self.rank_limit
 
     def _ranked_documents(self, conn: Connection, candidates: str, params: dict) -> int:
         return conn.execute(text(f"SELECT count(DISTINCT doc) FROM ({candidates}) c"),
