@@ -209,6 +209,13 @@ def timed_ingest(
     return Timed(done_at, seconds, cpu, memory.peak, memory.largest, rows)
 
 
+def timed_phase(name: str, specs: list[Spec], timed: Timed, cpu: float = 0.0,
+                server_cpu: float | None = None) -> Phase:
+    """A table row for a timed ingest of `specs`; `cpu` adds processes it did not wait for."""
+    return Phase(name, len(specs), sum(s.pages for s in specs), timed.done_at,
+                 timed.peak / 2**20, timed.largest / 2**20, timed.cpu + cpu, server_cpu)
+
+
 def end_to_end(specs: list[Spec], corpus: Path, base: Path, workers: int) -> EndToEnd:
     """The embedded set-up: `inquiry-docs ingest --workers N` with its SQLite queue."""
     base.mkdir(parents=True)
@@ -216,15 +223,8 @@ def end_to_end(specs: list[Spec], corpus: Path, base: Path, workers: int) -> End
     prepare(env)
     startup = fixed_cost(base, env, workers)
     timed = timed_ingest(specs, corpus, base, env, workers)
-    phase = Phase(
-        f"End to end (`inquiry-docs ingest --workers {workers}`)",
-        len(specs),
-        sum(s.pages for s in specs),
-        timed.done_at,
-        timed.peak / 2**20,
-        timed.largest / 2**20,
-        timed.cpu,
-    )
+    phase = timed_phase(f"End to end (`inquiry-docs ingest --workers {workers}`)", specs,
+                        timed)
     result = EndToEnd(phase, workers, timed.seconds, startup)
     verify(result, specs, env, timed.report)
     return result

@@ -38,13 +38,13 @@ from typing import Any
 
 from ingest_e2e import (
     EndToEnd,
-    Phase,
     Spec,
     clean_env,
     cli,
     fixed_cost,
     prepare,
     timed_ingest,
+    timed_phase,
     verify,
 )
 from procs import tree_cpu
@@ -207,16 +207,8 @@ def end_to_end(
         stopped = [n for n, w in enumerate(workers, 1) if w.poll() is not None]
     finally:
         stop_workers(workers)
-    phase = Phase(
-        f"End to end ({count} x `inquiry-docs worker --workers 1`)",
-        len(specs),
-        sum(s.pages for s in specs),
-        timed.done_at,
-        timed.peak / 2**20,
-        timed.largest / 2**20,
-        timed.cpu + sum(workers_cpu),
-        server_cpu,
-    )
+    phase = timed_phase(f"End to end ({count} x `inquiry-docs worker --workers 1`)", specs,
+                        timed, sum(workers_cpu), server_cpu)
     result = EndToEnd(phase, count, timed.seconds, startup, ready, workers_cpu)
     if stopped:
         result.problems.append(f"worker process(es) {stopped} exited during the run")

@@ -189,7 +189,9 @@ def create_backup(dest: Path, *, with_index: bool = False, actor: str = "command
 
 
 def _search_backend() -> str:
-    return current_app.config.get("SEARCH_BACKEND") or "whoosh"
+    from .search import backend_name
+
+    return backend_name(current_app)
 
 
 def _write_manifest(dest: Path, manifest: dict[str, Any]) -> None:

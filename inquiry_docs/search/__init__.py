@@ -126,9 +126,14 @@ class SnippetSource(Protocol):
 BACKENDS = ("whoosh", "postgres")
 
 
+def backend_name(app: Flask) -> str:
+    """The SEARCH_BACKEND setting, Whoosh when unset."""
+    return app.config.get("SEARCH_BACKEND") or "whoosh"
+
+
 def init_app(app: Flask) -> None:
     """Make the backend SEARCH_BACKEND names; nothing is opened or connected yet."""
-    name = app.config.get("SEARCH_BACKEND") or "whoosh"
+    name = backend_name(app)
     if name not in BACKENDS:
         raise ValueError(f"SEARCH_BACKEND={name!r} is not known: use one of "
                          + ", ".join(BACKENDS) + ".")

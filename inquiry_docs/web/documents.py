@@ -167,17 +167,15 @@ def similar(document_id: int):
     text = "\n".join(db.session.execute(rows.limit(PAGES_PER_VIEW * 5)).scalars())
     if number is not None and not text:
         abort(404)
-    from .search import page_texts
+    from .search import page_texts, shown_documents
 
     results = backend().more_like(text, permissions.scope_for(who), exclude=document.id,
                                   limit=MORE_LIKE_SHOWN, snippet_text=page_texts)
-    found = {d.id: d for d in db.session.execute(
-        select(Document).where(Document.id.in_([h.document_id for h in results.documents]))
-    ).scalars()}
     audit.record("similar_searched", user=who, object_type="document", object_id=document.id,
                  inquiry_id=document.inquiry_id, urn=document.urn, page=number,
                  words=results.query, documents=results.total_documents)
     db.session.commit()
+    found = shown_documents(results)
     return render_template("documents/similar.html", document=document, number=number,
                            results=results, rows=found, view_of=view_of)
 
