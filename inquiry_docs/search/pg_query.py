@@ -22,6 +22,7 @@ Every value reaches PostgreSQL as a bound parameter, tsqueries too (`CAST(:p AS 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -32,13 +33,16 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Connection
 
 from . import query as ql
-from .query import EXACT_MARK, QueryTooBroad
+from .query import EXACT_MARK, STOP_WORDS, QueryTooBroad
 
 if TYPE_CHECKING:
     from ..permissions import Scope
     from .facets import Filters
 
 MAX_NEAR_TERMS = 400  # alternatives one proximity search may expand into
+# Pages past which checking a condition on each page found costs more than asking the
+# index for every page matching it (a stored vector read against an index entry read).
+MANY_PAGES = 20_000
 # A lexeme (or prefix) as PostgreSQL prints a tsquery: quoted, '' inside.
 _OPERAND = re.compile(r"'((?:[^']|'')*)'(:[*A-D]+)?")
 FUZZY_NOTICE = ("Spelling-tolerant searches (word~1) are not supported by this back end: "
@@ -114,6 +118,23 @@ def weighted(tsquery: str, weight: str) -> str:
         star = "*" if m.group(2) and "*" in m.group(2) else ""
         return f"'{m.group(1)}':{star}{weight}"
     return _OPERAND.sub(one, tsquery)
+
+
+def _without_common(tsquery: str) -> str | None:
+    """A phrase (`'a' <-> 'of' <-> 'b'`) with its very common words left out and the
+    distances kept (`'a':D <2> 'b':D`); None unless it is a plain chain of words with
+    some very common ones and at least two others (one word alone can be on many pages,
+    each of which would then be checked for the phrase)."""
+    words = operands(tsquery)
+    if re.sub(_OPERAND, "", tsquery).replace("<->", "").strip():
+        return None
+    kept = [(n, w) for n, w in enumerate(words) if w not in STOP_WORDS]
+    if len(kept) < 2 or len(kept) == len(words):
+        return None
+    parts = [quote(kept[0][1]) + ":D"]
+    for (before, _), (n, word) in pairwise(kept):
+        parts.append(f"<{n - before}> " + quote(word) + ":D")
+    return " ".join(parts)
 
 
 def scope_sql(scope: Scope, params: dict[str, object]) -> str:
@@ -240,7 +261,7 @@ def compile_tree(node: ql.Node | None, conn: Connection, scope: Scope,
         elif isinstance(leaf, ql.Word | ql.Phrase | ql.Fuzzy) and leaf.field == "source":
             analysis.want("simple", leaf.text)
     analysis.run(conn)
-    compiler = _Compiler(analysis, dict(extra_params or {}))
+    compiler = _Compiler(analysis, dict(extra_params or {}), conn)
     cond = compiler.node(node) if node is not None else None
     if cond is None and compiler.dropped:
         compiler.notice(COMMON_NOTICE)
@@ -263,8 +284,10 @@ def custom(scope: Scope, condition: str, params: dict[str, object], tsquery: str
 
 
 class _Compiler:
-    def __init__(self, analysis: _Analysis, params: dict[str, object]) -> None:
+    def __init__(self, analysis: _Analysis, params: dict[str, object],
+                 conn: Connection) -> None:
         self.analysis = analysis
+        self.conn = conn
         self.params = params
         self.notices: list[str] = []
         self.dropped = False
@@ -307,8 +330,9 @@ class _Compiler:
             if len(vectors) == 1 and all(isinstance(p, Ts) for p in parts):
                 # One tsquery: one index scan rather than a combination of them.
                 return Ts(vectors.pop(), joiner.join(f"({p.query})" for p in parts))  # type: ignore[union-attr]
-            word = " AND " if isinstance(node, ql.And) else " OR "
-            return Sql("(" + word.join(self.sql(p) for p in parts) + ")")
+            if isinstance(node, ql.And):
+                return Sql(self.all_of(parts))
+            return Sql("(" + " OR ".join(self.sql(p) for p in parts) + ")")
         if isinstance(node, ql.Not):
             self.negated += 1
             inner = self.node(node.child)
@@ -319,6 +343,42 @@ class _Compiler:
                 return Ts(inner.vector, f"!({inner.query})")
             return Sql(f"(NOT {inner.sql})")
         return self.leaf(node)
+
+    def all_of(self, parts: list[Cond]) -> str:
+        """Conditions AND-ed, those on one vector as one tsquery.
+
+        Words on both vectors (`recomm* council`), each on many pages: the second is a
+        key lookup into the pages matching it, so that each is answered by its own
+        index. As a plain condition the planner would check it on every page the first
+        finds: it costs a text match as cheap, but each reads a stored vector. When
+        either is on few pages, that check is the cheaper, and is kept."""
+        by_vector: dict[str, str] = {}
+        others = []
+        for part in parts:
+            if isinstance(part, Ts):
+                joined = by_vector.get(part.vector)
+                by_vector[part.vector] = f"({part.query})" if joined is None else \
+                    f"{joined} & ({part.query})"
+            else:
+                others.append(self.sql(part))
+        texts = [Ts(vector, query) for vector, query in by_vector.items()]
+        conditions = [self.sql(texts[0])]
+        if len(texts) > 1 and all(self.on_many_pages(t) for t in texts):
+            conditions.append(f"((s.document_id, s.number) IN (SELECT document_id, number "
+                              f"FROM search_pages s WHERE {self.sql(texts[1])}))")
+        else:
+            conditions += [self.sql(t) for t in texts[1:]]
+        return "(" + " AND ".join(conditions + others) + ")"
+
+    def on_many_pages(self, condition: Ts) -> bool:
+        """Whether the planner expects MANY_PAGES or more pages to match (its estimate,
+        from the statistics: nothing is read)."""
+        plan = self.conn.execute(sql_text(
+            f"EXPLAIN (FORMAT JSON) SELECT 1 FROM search_pages s WHERE s.{condition.vector} "
+            "@@ CAST(:q AS tsquery)"), {"q": condition.query}).scalar_one()
+        if isinstance(plan, str):
+            plan = json.loads(plan)
+        return plan[0]["Plan"]["Plan Rows"] >= MANY_PAGES
 
     def leaf(self, node: ql.Leaf) -> Cond | None:
         if isinstance(node, ql.Dates):
@@ -365,7 +425,11 @@ class _Compiler:
                 return None
             name = self.param(tsquery)
             self.tsqueries.append(name[1:])
-            return Sql(f"(to_tsvector('simple', d.source) @@ CAST({name} AS tsquery))")
+            # The matching sources listed first: estimating a source's words as if
+            # independent, the planner expected a fraction of the documents that share
+            # one source, and checked their pages one by one instead of by the index.
+            return Sql("d.source = ANY(ARRAY(SELECT DISTINCT x.source FROM documents x "
+                       f"WHERE to_tsvector('simple', x.source) @@ CAST({name} AS tsquery)))")
         if isinstance(node, ql.Prefix):
             prefix = node.text.lower()
             self.prefixes.add(prefix)
@@ -389,8 +453,24 @@ class _Compiler:
         self.exact.update(words)
         self.stems_for_headline(node.text)
         if node.slop and len(words) > 1:
-            return self.ts("words", self.near(words, node.slop))
-        return self.ts("words", weighted(tsquery, "D"))
+            if not self.negated:
+                # Ranked by the words alone: cover density already scores them higher
+                # the closer they are, and the 2 x slop alternatives cost more to rank
+                # with than to find.
+                self.positive["words"].append(" & ".join(quote(w) + ":D" for w in words))
+            return Ts("words", self.near(words, node.slop))
+        phrase = self.ts("words", weighted(tsquery, "D"))
+        gapped = _without_common(tsquery)
+        if gapped is None:
+            return phrase
+        # The index is asked for the other words at their distances (reading a very
+        # common word's entries, on nearly every page, cost more than all the rest);
+        # the exact phrase is then checked on those pages only, by the function behind
+        # @@, which the planner cannot send to the index.
+        exact = self.param(phrase.query)
+        self.tsqueries.append(exact[1:])
+        return Sql(f"({self.sql(Ts('words', gapped))} AND "
+                   f"ts_match_vq(s.words, CAST({exact} AS tsquery)))")
 
     def ts(self, vector: str, tsquery: str) -> Ts:
         if not self.negated:

@@ -7,7 +7,7 @@ links are read from their own tables at search time (joined, never copied), so c
 them needs no re-index; only a new title rewrites a document's rows (`refresh`).
 
 Ranking is ts_rank_cd over the matching pages. When a search matches more than
-RANK_LIMIT pages, only RANK_LIMIT candidates are ranked: with a RUM index, the best ones
+RANK_ALL pages, only RANK_LIMIT candidates are ranked: with a RUM index, the best ones
 by the index's own ranking; without, the first ones found (a notice says so). Counts and
 facets always cover every match. Each search runs under a statement timeout.
 """
@@ -40,6 +40,10 @@ from .query import EXACT_MARK, QueryTooBroad
 log = logging.getLogger(__name__)
 
 RANK_LIMIT = 2_000  # pages ranked per search, at most
+# Up to this many matching pages, every one is ranked, from the evaluation that counts
+# them: cheaper than a second, index-ordered one, which also reads past every match a
+# filter turns away.
+RANK_ALL = 5_000
 # Up to this many matching pages, a RUM index picks the RANK_LIMIT best; it orders every
 # match to do so, so past it (a word on a large share of all pages) the first found are
 # ranked instead, as with GIN, and the results say so.
@@ -84,6 +88,7 @@ class PostgresBackend:
     def __init__(self, time_limit: float = ql.TIME_LIMIT, rank_limit: int = RANK_LIMIT) -> None:
         self.time_limit = time_limit
         self.rank_limit = rank_limit
+        self.rank_all = RANK_ALL
         self._rum: bool | None = None
 
     # --- writing (in the caller's transaction) ---------------------------------------------
@@ -280,13 +285,14 @@ class PostgresBackend:
         counts = FacetCounts() if facets else None
         notices = [n for n in (notice, *compiled.notices) if n]
         once = None
-        if counts is None and sort == "relevance" and compiled.rank and \
-                not self._index_ranks(compiled):
+        if counts is None and sort == "relevance" and compiled.rank:
             once = self._count_and_rank(conn, compiled, offset, limit)
         if once is not None:
             total_pages, total_documents, order, sampled = once
         else:
             total_pages, total_documents = pg_facets.count(conn, compiled, counts)
+            order, sampled = None, False
+        if order is None:
             order, sampled = [], False
             if total_pages:
                 order, sampled = self._order(conn, compiled, sort, offset, limit,
@@ -332,11 +338,10 @@ class PostgresBackend:
             return [(doc, 0.0) for (doc,) in rows], False
         rank = self._rank(compiled)
         params = dict(compiled.params, offset=offset, limit=limit, k=self.rank_limit)
-        sampled = total_pages > self.rank_limit
+        sampled = total_pages > self.rank_all
         candidates = f"SELECT s.document_id AS doc, {rank} AS score FROM {FROM} WHERE {where}"
         if sampled:
-            if self.uses_rum() and "terms" in compiled.rank and \
-                    total_pages <= RUM_ORDER_LIMIT:
+            if self._index_ranks(compiled) and total_pages <= RUM_ORDER_LIMIT:
                 # The index ranks by itself: only its best K pages are read and re-ranked.
                 # (Not for phrases alone: RUM checks positions of every match to order them.)
                 candidates += " ORDER BY s.terms <=> CAST(:rank_terms AS tsquery)"
@@ -348,7 +353,7 @@ class PostgresBackend:
             "ORDER BY best DESC, doc LIMIT :limit OFFSET :offset"), params).all()
         order = [(doc, float(best)) for doc, best, _ in rows]
         ranked = rows[0][2] if rows else self._ranked_documents(conn, candidates, params)
-        if total_pages > self.rank_limit and len(order) < limit and \
+        if total_pages > self.rank_all and len(order) < limit and \
                 total_documents > ranked:
             # Past the ranked documents: the rest in document order.
             rest = conn.execute(text(
@@ -361,32 +366,43 @@ class PostgresBackend:
         return order, sampled
 
     def _index_ranks(self, compiled: Compiled) -> bool:
-        """Whether a RUM index may pick the best candidates itself (see _order)."""
-        return "terms" in compiled.rank and self.uses_rum()
+        """Whether a RUM index may pick the best candidates itself (see _order): when
+        the ranking is on the stemmed words alone (ordering by them alone, the index
+        would read past every page the other words turn away)."""
+        return list(compiled.rank) == ["terms"] and self.uses_rum()
 
     def _count_and_rank(self, conn: Connection, compiled: Compiled, offset: int, limit: int
-                        ) -> tuple[int, int, list[tuple[int, float]], bool] | None:
-        """Totals and the asked-for documents from one evaluation of the matches, ranking
-        the first RANK_LIMIT found (read again by key): counting and ranking separately
-        evaluated a phrase twice. None when the slice is past the ranked documents."""
+                        ) -> tuple[int, int, list[tuple[int, float]] | None, bool]:
+        """Totals and, when it can, the asked-for documents from one evaluation of the
+        matches (counting and ranking separately evaluated a phrase or a filter twice).
+
+        The matches are ranked by reading them again by key: all of them up to
+        `rank_all`; past that, without a RUM index, the first `rank_limit` found (a
+        sample, as _order takes); with one, none, and the order is None: the index picks
+        the best (_order). The order is None too when the slice is past the ranked ones."""
         rank = self._rank(compiled)
+        index_ranks = self._index_ranks(compiled)
         rows = conn.execute(text(
             f"WITH hits AS MATERIALIZED (SELECT s.document_id AS doc, s.number AS page "
             f"FROM {FROM} WHERE {compiled.where}), "
+            "n AS MATERIALIZED (SELECT count(*) AS pages, count(DISTINCT doc) AS docs "
+            "FROM hits), "
             f"c AS MATERIALIZED (SELECT h.doc, {rank} AS score FROM (SELECT doc, page "
-            "FROM hits LIMIT :k) h JOIN search_pages s ON s.document_id = h.doc "
-            "AND s.number = h.page) "
-            "SELECT doc, max(score) AS best, count(*) OVER (), "
-            "(SELECT count(*) FROM hits), (SELECT count(DISTINCT doc) FROM hits) "
-            "FROM c GROUP BY doc ORDER BY best DESC, doc LIMIT :limit OFFSET :offset"),
-            dict(compiled.params, k=self.rank_limit, limit=limit, offset=offset)).all()
-        if not rows:
-            return None
-        total_pages, total_documents, ranked = rows[0][3], rows[0][4], rows[0][2]
-        if total_pages > self.rank_limit and len(rows) < limit and total_documents > ranked:
-            return None  # the slice reaches past the ranked documents: _order fills it
-        order = [(doc, float(best)) for doc, best, *_ in rows]
-        return int(total_pages), int(total_documents), order, total_pages > self.rank_limit
+            "FROM hits LIMIT (SELECT CASE WHEN pages <= :all THEN pages ELSE :k END FROM n)) h "
+            "JOIN search_pages s ON s.document_id = h.doc AND s.number = h.page), "
+            "r AS (SELECT doc, max(score) AS best, count(*) OVER () AS ranked FROM c "
+            "GROUP BY doc ORDER BY best DESC, doc LIMIT :limit OFFSET :offset) "
+            "SELECT n.pages, n.docs, r.ranked, r.doc, r.best FROM n LEFT JOIN r ON TRUE "
+            "ORDER BY r.best DESC, r.doc"),
+            dict(compiled.params, all=self.rank_all, k=0 if index_ranks else self.rank_limit,
+                 limit=limit, offset=offset)).all()
+        total_pages, total_documents, ranked = (int(v or 0) for v in rows[0][:3])
+        order = [(doc, float(best)) for *_, doc, best in rows if doc is not None]
+        sampled = total_pages > self.rank_all
+        if (sampled and index_ranks) or (sampled and len(order) < limit
+                                         and total_documents > ranked):
+            return total_pages, total_documents, None, False
+        return total_pages, total_documents, order, sampled
 
     def _ranked_documents(self, conn: Connection, candidates: str, params: dict) -> int:
         return conn.execute(text(f"SELECT count(DISTINCT doc) FROM ({candidates}) c"),
