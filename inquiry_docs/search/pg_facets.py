@@ -10,6 +10,7 @@ from .facets import YEAR_MAX, YEAR_MIN, FacetCounts
 from .pg_query import CODING_FACETS, NORMAL_SOURCE, REC_REF, Compiled
 
 FROM = "search_pages s JOIN documents d ON d.id = s.document_id"
+NO_SCORE = "CAST(NULL AS REAL)"  # the score column of the rows that are counts
 # Each matching document's facet values, read once (one join over the matching documents,
 # then each facet groups that list: joining per facet cost eight joins).
 DOCS = ("docs JOIN documents d ON d.id = docs.doc "
@@ -23,36 +24,47 @@ FACETS = [
 ]
 
 
-def count(conn: Connection, compiled: Compiled, counts: FacetCounts | None) -> tuple[int, int]:
-    """(pages, documents) matching; with `counts`, documents per facet value too."""
+def count(conn: Connection, compiled: Compiled, counts: FacetCounts | None,
+          ranking: tuple[str, dict] | None = None
+          ) -> tuple[int, int, list[tuple[int, float, int]]]:
+    """(pages, documents) matching; with `counts`, documents per facet value too; with
+    `ranking` (statements over `hits` ending in `best_docs`: doc, best, ranked), the documents it
+    ranks, from the same evaluation of the matches."""
     hits = f"SELECT s.document_id AS doc, s.number AS page FROM {FROM} WHERE {compiled.where}"
-    if counts is None:
-        row = conn.execute(text(
-            f"SELECT count(*), count(DISTINCT doc) FROM ({hits}) h"), compiled.params).one()
-        return int(row[0]), int(row[1])
-    parts = ["SELECT '#pages', NULL, count(*) FROM hits",
-             "SELECT '#documents', NULL, count(*) FROM docs"]
-    for n, (name, _) in enumerate(FACETS):
-        parts.append(f"SELECT '{name}', f{n}, count(*) FROM info GROUP BY 2")
-    parts.append("SELECT 'tag', CAST(dt.tag_id AS TEXT), count(*) FROM docs "
-                 "JOIN document_tags dt ON dt.document_id = docs.doc GROUP BY 2")
-    parts.append(f"SELECT 'rec', {REC_REF}, count(DISTINCT h.doc) FROM hits h "
-                 "JOIN evidence_links el ON el.document_id = h.doc AND el.page = h.page "
-                 "JOIN recommendations r ON r.id = el.recommendation_id "
-                 "JOIN recommendation_sets rs ON rs.id = r.set_id GROUP BY 2")
+    ctes = [f"hits AS MATERIALIZED ({hits})",
+            "docs AS MATERIALIZED (SELECT DISTINCT doc FROM hits)"]
+    params = compiled.params
+    parts = [f"SELECT '#pages', NULL, count(*), {NO_SCORE} FROM hits",
+             f"SELECT '#documents', NULL, count(*), {NO_SCORE} FROM docs"]
+    if ranking is not None:
+        ctes.append(ranking[0])
+        params = ranking[1]
+        parts.append("SELECT '#ranked', CAST(doc AS TEXT), ranked, best FROM best_docs")
+    if counts is not None:
+        ctes.append("info AS MATERIALIZED (SELECT "
+                    + ", ".join(f"{expression} AS f{n}"
+                                for n, (_, expression) in enumerate(FACETS))
+                    + f" FROM {DOCS})")
+        for n, (name, _) in enumerate(FACETS):
+            parts.append(f"SELECT '{name}', f{n}, count(*), {NO_SCORE} FROM info GROUP BY 2")
+        parts.append(f"SELECT 'tag', CAST(dt.tag_id AS TEXT), count(*), {NO_SCORE} FROM docs "
+                     "JOIN document_tags dt ON dt.document_id = docs.doc GROUP BY 2")
+        parts.append(f"SELECT 'rec', {REC_REF}, count(DISTINCT h.doc), {NO_SCORE} FROM hits h "
+                     "JOIN evidence_links el ON el.document_id = h.doc AND el.page = h.page "
+                     "JOIN recommendations r ON r.id = el.recommendation_id "
+                     "JOIN recommendation_sets rs ON rs.id = r.set_id GROUP BY 2")
     rows = conn.execute(text(
-        f"WITH hits AS MATERIALIZED ({hits}), "
-        "docs AS MATERIALIZED (SELECT DISTINCT doc FROM hits), "
-        "info AS MATERIALIZED (SELECT "
-        + ", ".join(f"{expression} AS f{n}" for n, (_, expression) in enumerate(FACETS))
-        + f" FROM {DOCS}) "
-        + " UNION ALL ".join(parts)), compiled.params).all()
+        "WITH " + ", ".join(ctes) + " "
+        + " UNION ALL ".join(f"({part})" for part in parts)), params).all()
     pages = documents = 0
-    for name, value, number in rows:
+    ranked: list[tuple[int, float, int]] = []
+    for name, value, number, best in rows:
         if name == "#pages":
             pages = number
         elif name == "#documents":
             documents = number
+        elif name == "#ranked":
+            ranked.append((int(value), float(best), int(number)))
         elif name == "year":
             year = int(value) if value is not None else None
             if year is None or not YEAR_MIN <= year <= YEAR_MAX:
@@ -63,4 +75,5 @@ def count(conn: Connection, compiled: Compiled, counts: FacetCounts | None) -> t
             counts.values["inquiry"][int(value)] = number
         elif value not in ("", None):
             counts.values[name][value] = number
-    return int(pages), int(documents)
+    ranked.sort(key=lambda row: (-row[1], row[0]))
+    return int(pages), int(documents), ranked

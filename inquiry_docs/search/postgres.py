@@ -284,14 +284,14 @@ class PostgresBackend:
                  expand: int | None, facets: bool) -> Results:
         counts = FacetCounts() if facets else None
         notices = [n for n in (notice, *compiled.notices) if n]
-        once = None
-        if counts is None and sort == "relevance" and compiled.rank:
-            once = self._count_and_rank(conn, compiled, offset, limit)
-        if once is not None:
-            total_pages, total_documents, order, sampled = once
-        else:
-            total_pages, total_documents = pg_facets.count(conn, compiled, counts)
-            order, sampled = None, False
+        ranking = None
+        if sort == "relevance" and compiled.rank:
+            ranking = self._ranking(compiled, offset, limit)
+        total_pages, total_documents, ranked = pg_facets.count(conn, compiled, counts, ranking)
+        order, sampled = None, False
+        if ranking is not None:
+            order, sampled = self._ranked_order(compiled, total_pages, total_documents,
+                                                ranked, limit)
         if order is None:
             order, sampled = [], False
             if total_pages:
@@ -371,38 +371,36 @@ class PostgresBackend:
         would read past every page the other words turn away)."""
         return list(compiled.rank) == ["terms"] and self.uses_rum()
 
-    def _count_and_rank(self, conn: Connection, compiled: Compiled, offset: int, limit: int
-                        ) -> tuple[int, int, list[tuple[int, float]] | None, bool]:
-        """Totals and, when it can, the asked-for documents from one evaluation of the
-        matches (counting and ranking separately evaluated a phrase or a filter twice).
+    def _ranking(self, compiled: Compiled, offset: int, limit: int) -> tuple[str, dict]:
+        """The statements (over `hits`, the matching pages) that rank them in the same
+        evaluation that counts them: counting and ranking apart evaluated a phrase or a
+        filter twice. `best_docs` is the asked-for slice of documents, best first.
 
         The matches are ranked by reading them again by key: all of them up to
         `rank_all`; past that, without a RUM index, the first `rank_limit` found (a
-        sample, as _order takes); with one, none, and the order is None: the index picks
-        the best (_order). The order is None too when the slice is past the ranked ones."""
+        sample, as _order takes); with one, none: the index picks the best (_order)."""
         rank = self._rank(compiled)
-        index_ranks = self._index_ranks(compiled)
-        rows = conn.execute(text(
-            f"WITH hits AS MATERIALIZED (SELECT s.document_id AS doc, s.number AS page "
-            f"FROM {FROM} WHERE {compiled.where}), "
-            "n AS MATERIALIZED (SELECT count(*) AS pages, count(DISTINCT doc) AS docs "
-            "FROM hits), "
-            f"c AS MATERIALIZED (SELECT h.doc, {rank} AS score FROM (SELECT doc, page "
-            "FROM hits LIMIT (SELECT CASE WHEN pages <= :all THEN pages ELSE :k END FROM n)) h "
-            "JOIN search_pages s ON s.document_id = h.doc AND s.number = h.page), "
-            "r AS (SELECT doc, max(score) AS best, count(*) OVER () AS ranked FROM c "
-            "GROUP BY doc ORDER BY best DESC, doc LIMIT :limit OFFSET :offset) "
-            "SELECT n.pages, n.docs, r.ranked, r.doc, r.best FROM n LEFT JOIN r ON TRUE "
-            "ORDER BY r.best DESC, r.doc"),
-            dict(compiled.params, all=self.rank_all, k=0 if index_ranks else self.rank_limit,
-                 limit=limit, offset=offset)).all()
-        total_pages, total_documents, ranked = (int(v or 0) for v in rows[0][:3])
-        order = [(doc, float(best)) for *_, doc, best in rows if doc is not None]
+        sql = ("n AS MATERIALIZED (SELECT count(*) AS pages FROM hits), "
+               f"c AS MATERIALIZED (SELECT h.doc, {rank} AS score FROM (SELECT doc, page "
+               "FROM hits LIMIT (SELECT CASE WHEN pages <= :all THEN pages ELSE :k END "
+               "FROM n)) h JOIN search_pages s ON s.document_id = h.doc "
+               "AND s.number = h.page), "
+               "best_docs AS (SELECT doc, max(score) AS best, count(*) OVER () AS ranked FROM c "
+               "GROUP BY doc ORDER BY best DESC, doc LIMIT :limit OFFSET :offset)")
+        k = 0 if self._index_ranks(compiled) else self.rank_limit
+        return sql, dict(compiled.params, all=self.rank_all, k=k, limit=limit, offset=offset)
+
+    def _ranked_order(self, compiled: Compiled, total_pages: int, total_documents: int,
+                      ranked: list[tuple[int, float, int]], limit: int
+                      ) -> tuple[list[tuple[int, float]] | None, bool]:
+        """The slice `_ranking` ranked, and whether from a sample; None when the index
+        picks the candidates better, or the slice is past the ranked documents."""
         sampled = total_pages > self.rank_all
-        if (sampled and index_ranks) or (sampled and len(order) < limit
-                                         and total_documents > ranked):
-            return total_pages, total_documents, None, False
-        return total_pages, total_documents, order, sampled
+        documents = ranked[0][2] if ranked else 0
+        if sampled and (self._index_ranks(compiled) or
+                        (len(ranked) < limit and total_documents > documents)):
+            return None, False
+        return [(doc, best) for doc, best, _ in ranked], sampled
 
     def _ranked_documents(self, conn: Connection, candidates: str, params: dict) -> int:
         return conn.execute(text(f"SELECT count(DISTINCT doc) FROM ({candidates}) c"),
