@@ -18,7 +18,7 @@ from inquiry_docs.search import backend, pg_query
 from inquiry_docs.search import query as ql
 from inquiry_docs.search.facets import Filters
 from inquiry_docs.search.pg_query import compile_tree
-from inquiry_docs.search.postgres import RANK_ALL, RANK_LIMIT
+from inquiry_docs.search.postgres import RANK_ALL, RANK_LIMIT, RUM_ORDER_LIMIT
 from inquiry_docs.search.query import QueryTooBroad
 from inquiry_docs.web.search import page_texts
 from tests import samples
@@ -268,6 +268,14 @@ def test_gin_and_rum_indexes_answer_alike(app, admin_client, inquiry, method):
         assert ("chosen among the first" in broad.notice) == (method == "gin")
         deep = search.search("common", scope, offset=4, limit=2)
         assert len(deep.documents) == 1
+        # Past the matches a RUM index orders, the first found are ranked, as with GIN.
+        search.rum_order_limit = 5
+        for facets in (False, True):
+            for limit in (2, 20):  # within the ranked documents, and past them
+                broad = search.search("common", scope, facets=facets, limit=limit)
+                assert "chosen among the first" in broad.notice
+                assert (broad.total_documents, len(broad.documents)) == (5, min(limit, 5))
     finally:
         search.rank_limit, search.rank_all = RANK_LIMIT, RANK_ALL
+        search.rum_order_limit = RUM_ORDER_LIMIT
     assert search.indexed_page_counts() == {d.id: 2 for d in docs}

@@ -89,6 +89,7 @@ class PostgresBackend:
         self.time_limit = time_limit
         self.rank_limit = rank_limit
         self.rank_all = RANK_ALL
+        self.rum_order_limit = RUM_ORDER_LIMIT
         self._rum: bool | None = None
 
     # --- writing (in the caller's transaction) ---------------------------------------------
@@ -341,7 +342,7 @@ class PostgresBackend:
         sampled = total_pages > self.rank_all
         candidates = f"SELECT s.document_id AS doc, {rank} AS score FROM {FROM} WHERE {where}"
         if sampled:
-            if self._index_ranks(compiled) and total_pages <= RUM_ORDER_LIMIT:
+            if self._index_ranks(compiled) and total_pages <= self.rum_order_limit:
                 # The index ranks by itself: only its best K pages are read and re-ranked.
                 # (Not for phrases alone: RUM checks positions of every match to order them.)
                 candidates += " ORDER BY s.terms <=> CAST(:rank_terms AS tsquery)"
@@ -373,32 +374,34 @@ class PostgresBackend:
 
     def _ranking(self, compiled: Compiled, offset: int, limit: int) -> tuple[str, dict]:
         """The statements (over `hits`, the matching pages) that rank them in the same
-        evaluation that counts them: counting and ranking apart evaluated a phrase or a
-        filter twice. `best_docs` is the asked-for slice of documents, best first.
+        evaluation that counts them (`n`): counting and ranking apart evaluated a phrase
+        or a filter twice. `best_docs` is the asked-for slice of documents, best first.
 
         The matches are ranked by reading them again by key: all of them up to
-        `rank_all`; past that, without a RUM index, the first `rank_limit` found (a
-        sample, as _order takes); with one, none: the index picks the best (_order)."""
+        `rank_all`; past that, the first `rank_limit` found (a sample), except where a
+        RUM index picks the best itself (_order), up to RUM_ORDER_LIMIT matches."""
         rank = self._rank(compiled)
         sql = ("n AS MATERIALIZED (SELECT count(*) AS pages FROM hits), "
                f"c AS MATERIALIZED (SELECT h.doc, {rank} AS score FROM (SELECT doc, page "
-               "FROM hits LIMIT (SELECT CASE WHEN pages <= :all THEN pages ELSE :k END "
-               "FROM n)) h JOIN search_pages s ON s.document_id = h.doc "
-               "AND s.number = h.page), "
-               "best_docs AS (SELECT doc, max(score) AS best, count(*) OVER () AS ranked FROM c "
-               "GROUP BY doc ORDER BY best DESC, doc LIMIT :limit OFFSET :offset)")
-        k = 0 if self._index_ranks(compiled) else self.rank_limit
-        return sql, dict(compiled.params, all=self.rank_all, k=k, limit=limit, offset=offset)
+               "FROM hits LIMIT (SELECT CASE WHEN pages <= :all THEN pages "
+               "WHEN pages > :sample_above THEN :k ELSE 0 END FROM n)) h "
+               "JOIN search_pages s ON s.document_id = h.doc AND s.number = h.page), "
+               "best_docs AS (SELECT doc, max(score) AS best, count(*) OVER () AS ranked "
+               "FROM c GROUP BY doc ORDER BY best DESC, doc LIMIT :limit OFFSET :offset)")
+        sample_above = self.rum_order_limit if self._index_ranks(compiled) else self.rank_all
+        return sql, dict(compiled.params, all=self.rank_all, k=self.rank_limit,
+                         sample_above=sample_above, limit=limit, offset=offset)
 
     def _ranked_order(self, compiled: Compiled, total_pages: int, total_documents: int,
                       ranked: list[tuple[int, float, int]], limit: int
                       ) -> tuple[list[tuple[int, float]] | None, bool]:
         """The slice `_ranking` ranked, and whether from a sample; None when the index
-        picks the candidates better, or the slice is past the ranked documents."""
+        picks the candidates (_order), or the slice is past the ranked documents."""
         sampled = total_pages > self.rank_all
         documents = ranked[0][2] if ranked else 0
-        if sampled and (self._index_ranks(compiled) or
-                        (len(ranked) < limit and total_documents > documents)):
+        if sampled and self._index_ranks(compiled) and total_pages <= self.rum_order_limit:
+            return None, False
+        if sampled and len(ranked) < limit and total_documents > documents:
             return None, False
         return [(doc, best) for doc, best, _ in ranked], sampled
 
