@@ -144,6 +144,20 @@ def test_snippets_are_escaped_in_text_title_and_source(app, admin_client, inquir
     assert 'href="javascript:' not in page
 
 
+def test_source_facet_tidies_each_source_once_and_counts_documents(app, admin_client,
+                                                                   inquiry):
+    docs = [_add(admin_client, inquiry, f"{n}.pdf", [f"heron page {n}"]) for n in range(3)]
+    for document, source in zip(docs, ("Northshire  Police", " Northshire Police ",
+                                       "Council"), strict=True):
+        document.source = source
+    db.session.commit()
+    scope = scope_for(db.session.execute(select(User).where(User.is_admin)).scalar_one())
+    counts = backend().search("heron", scope, facets=True).facets.values["source"]
+    assert counts == {"Northshire Police": 2, "Council": 1}
+    assert all(type(n) is int for n in counts.values())
+    assert backend().search("heron source:northshire", scope).total_documents == 2
+
+
 def test_nobody_uncleared_sees_a_count_facet_or_snippet(app, admin_client, inquiry):
     secret = _add(admin_client, inquiry, "s.pdf", ["the wombat dossier"])
     admin = db.session.execute(select(User).where(User.is_admin)).scalar_one()

@@ -7,7 +7,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from .facets import YEAR_MAX, YEAR_MIN, FacetCounts
-from .pg_query import CODING_FACETS, NORMAL_SOURCE, REC_REF, Compiled
+from .pg_query import CODING_FACETS, REC_REF, Compiled, normal_source
 
 FROM = "search_pages s JOIN documents d ON d.id = s.document_id"
 NO_SCORE = "CAST(NULL AS REAL)"  # the score column of the rows that are counts
@@ -18,7 +18,7 @@ DOCS = ("docs JOIN documents d ON d.id = docs.doc "
 FACETS = [
     ("inquiry", "CAST(d.inquiry_id AS TEXT)"),
     ("type", "d.doc_type"),
-    ("source", NORMAL_SOURCE),
+    ("source", "d.source"),  # tidied once per source, not per document (see count)
     ("year", "CAST(CAST(EXTRACT(YEAR FROM d.document_date) AS INTEGER) AS TEXT)"),
     *CODING_FACETS.items(),
 ]
@@ -47,7 +47,12 @@ def count(conn: Connection, compiled: Compiled, counts: FacetCounts | None,
                                 for n, (_, expression) in enumerate(FACETS))
                     + f" FROM {DOCS})")
         for n, (name, _) in enumerate(FACETS):
-            parts.append(f"SELECT '{name}', f{n}, count(*), {NO_SCORE} FROM info GROUP BY 2")
+            if name == "source":  # a regular expression per document cost 2 us each
+                parts.append(f"SELECT '{name}', {normal_source(f'f{n}')}, "
+                             f"CAST(sum(k) AS BIGINT), {NO_SCORE} FROM (SELECT f{n}, "
+                             "count(*) AS k FROM info GROUP BY 1) x GROUP BY 2")
+            else:
+                parts.append(f"SELECT '{name}', f{n}, count(*), {NO_SCORE} FROM info GROUP BY 2")
         parts.append(f"SELECT 'tag', CAST(dt.tag_id AS TEXT), count(*), {NO_SCORE} FROM docs "
                      "JOIN document_tags dt ON dt.document_id = docs.doc GROUP BY 2")
         parts.append(f"SELECT 'rec', {REC_REF}, count(DISTINCT h.doc), {NO_SCORE} FROM hits h "

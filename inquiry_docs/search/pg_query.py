@@ -150,7 +150,12 @@ def scope_sql(scope: Scope, params: dict[str, object]) -> str:
     return "(" + " OR ".join(parts) + ")" if parts else "FALSE"
 
 
-NORMAL_SOURCE = "left(regexp_replace(btrim(d.source), '\\s+', ' ', 'g'), 200)"
+def normal_source(column: str) -> str:
+    """A source as its facet shows it (spaces tidied, 200 characters at most)."""
+    return f"left(regexp_replace(btrim({column}), '\\s+', ' ', 'g'), 200)"
+
+
+NORMAL_SOURCE = normal_source("d.source")
 # Facet/filter name -> its value for a document `d` with its coding row `c` (LEFT JOINed:
 # the defaults stand for a document nobody has coded yet).
 CODING_FACETS = {
