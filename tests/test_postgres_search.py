@@ -228,6 +228,9 @@ def test_phrases_with_common_words_and_searches_on_both_vectors_stay_exact(
     assert _urns(backend().search('"trust law" council posit*', scope)) == [near.urn]
     assert backend().matching_pages("posit* council", scope, near.id) == [1]
     assert backend().matching_pages("posit* council", scope, exact.id) == []
+    # Fields alone, AND-ed: no text condition at all.
+    assert backend().search(f"urn:{near.urn} type:report", scope).total_documents == 0
+    assert _urns(backend().search(f"urn:{near.urn} -type:report", scope)) == [near.urn]
     # Both on many pages (as the planner expects): the second vector's words are looked
     # up by key among the pages its index finds; the answers do not change.
     monkeypatch.setattr(pg_query, "MANY_PAGES", 0)

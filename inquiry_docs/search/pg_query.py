@@ -367,12 +367,11 @@ class _Compiler:
             else:
                 others.append(self.sql(part))
         texts = [Ts(vector, query) for vector, query in by_vector.items()]
-        conditions = [self.sql(texts[0])]
         if len(texts) > 1 and all(self.on_many_pages(t) for t in texts):
-            conditions.append(f"((s.document_id, s.number) IN (SELECT document_id, number "
-                              f"FROM search_pages s WHERE {self.sql(texts[1])}))")
+            conditions = [self.sql(texts[0]), "((s.document_id, s.number) IN (SELECT "
+                          f"document_id, number FROM search_pages s WHERE {self.sql(texts[1])}))"]
         else:
-            conditions += [self.sql(t) for t in texts[1:]]
+            conditions = [self.sql(t) for t in texts]
         return "(" + " AND ".join(conditions + others) + ")"
 
     def on_many_pages(self, condition: Ts) -> bool:
