@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
 from sqlalchemy import select, text
 
 from inquiry_docs import audit, ingest, metadata
@@ -23,6 +24,7 @@ from inquiry_docs.search.query import QueryTooBroad
 from inquiry_docs.web.search import page_texts
 from tests import samples
 from tests.conftest import build_app, login, make_user, postgres_database, require, upload
+from tests.test_query_fuzz import QUERY_TEXT
 
 HOSTILE = '<script>alert(1)</script> "><img src=x onerror=alert(2)> javascript:alert(3)'
 
@@ -241,6 +243,30 @@ def test_phrases_with_common_words_and_searches_on_both_vectors_stay_exact(
     assert _urns(backend().search("recomm* position", scope)) == [other.urn]
     assert set(_urns(backend().search("-(posit* council) trust", scope))) == {exact.urn, other.urn}
     assert backend().matching_pages("posit* council", scope, near.id) == [1]
+
+
+@pytest.fixture
+def two_documents(app, admin_client, inquiry):
+    _add(admin_client, inquiry, "a.pdf", ["The boy was abused at the school in a position "
+                                          "of trust.", "Mandatory reporting was ignored."])
+    _add(admin_client, inquiry, "b.pdf", ["Minutes: abuse noted, recommendations made."])
+    return scope_for(db.session.execute(select(User).where(User.is_admin)).scalar_one())
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=QUERY_TEXT)
+@example(text="date:2012 type:report")  # fields alone, AND-ed
+@example(text='urn:X source:"a b" -date:..1990')
+@example(text='"a position of trust" -recomm* abuse')  # common words; both vectors
+@example(text='("of the boy" OR "abuse noted"~3) school*')
+def test_searching_any_text_is_answered_or_refused_with_a_reason(two_documents, text):
+    try:
+        backend().search(text, two_documents, facets=True, snippet_text=page_texts)
+        backend().search(text, two_documents)
+    except QueryTooBroad as refused:
+        assert refused.message
+    db.session.rollback()
 
 
 def test_the_time_limit_stops_a_search_and_keeps_the_session_usable(app, admin_client,
