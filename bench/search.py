@@ -8,7 +8,9 @@
 1. Build (timed): a real app on temporary directories (`create_app`, `upgrade_database`),
    two inquiries and their documents (10 pages each) inserted with SQLAlchemy core inserts,
    then written to the Whoosh index from those rows by `jobs.index_documents`, INDEX_BATCH
-   documents per commit, as `jobs.index_pending` does. Reports build time and index size.
+   documents per commit, as `jobs.index_pending` does (or --index-batch N per commit: all
+   of them in one leaves one segment, with none of the merges that a commit every INDEX_BATCH
+   documents makes on the way). Reports build time and index size.
 2. Search alone: `WhooshBackend.search` for the first results page (20 documents) with
    snippets from the database (`web.search.page_texts`, as the results page uses), in a
    scope that sees everything in both inquiries, in a process whose start-up objects are
@@ -392,6 +394,7 @@ class Build:
     text_bytes: int
     format: int = FORMAT
     backend: str = "whoosh"
+    index_batch: int | None = None  # documents per Whoosh commit (None: INDEX_BATCH)
 
 
 def _directory_bytes(path: Path) -> int:
@@ -399,7 +402,7 @@ def _directory_bytes(path: Path) -> int:
 
 
 def build(app, base: Path, pages: int, seed: int, vocabulary: Vocabulary,
-          pg_index: str | None = None) -> Build:
+          pg_index: str | None = None, index_batch: int | None = None) -> Build:
     from sqlalchemy import insert, select
 
     from inquiry_docs import auth, jobs
@@ -514,7 +517,7 @@ def build(app, base: Path, pages: int, seed: int, vocabulary: Vocabulary,
                      search_pg.index_bytes(app), text_bytes, backend="postgres")
     with app.app_context():
         # Index from the rows, a batch per commit, as jobs.index_pending does.
-        batch = int(app.config["INDEX_BATCH"])
+        batch = index_batch or int(app.config["INDEX_BATCH"])
         start = time.perf_counter()
         done = 0
         while True:
@@ -548,6 +551,7 @@ def build(app, base: Path, pages: int, seed: int, vocabulary: Vocabulary,
         index_seconds,
         _directory_bytes(base / "index"),
         text_bytes,
+        index_batch=index_batch,
     )
 
 
@@ -746,7 +750,8 @@ def render(
     how_indexed = (
         "`PostgresBackend.rebuild`: every search row in one CREATE TABLE ... AS SELECT, "
         "indexes built after the load, then VACUUM ANALYZE" if postgres else
-        "`jobs.index_documents`, INDEX_BATCH documents per commit, one process")
+        f"`jobs.index_documents`, {built.index_batch or 'INDEX_BATCH'} documents per commit, "
+        "one process")
     backend_name = "PostgresBackend" if postgres else "WhooshBackend"
     kinds = list(dict.fromkeys(k for k, _ in chosen))
     how = "reused from an earlier run (--keep)" if reused else "built in this run"
@@ -870,12 +875,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--database-url", metavar="URL",
                         help="PostgreSQL database for --backend postgres (default: a "
                         "throwaway cluster); its contents are replaced on a new build")
+    parser.add_argument("--index-batch", type=int, metavar="N",
+                        help="documents per Whoosh commit while building (default: the "
+                        "app's INDEX_BATCH, as the index job commits); one commit of every "
+                        "document leaves one segment and no merges on the way")
     parser.add_argument("--pg-index", choices=("gin", "rum"),
                         help="text index kind for --backend postgres (default: RUM when the "
                         "rum extension is installed, else GIN)")
     args = parser.parse_args(argv)
-    if args.pages < 1 or args.queries < 1 or args.repeat < 1:
-        parser.error("--pages, --queries and --repeat must be at least 1")
+    if args.pages < 1 or args.queries < 1 or args.repeat < 1 or \
+            (args.index_batch is not None and args.index_batch < 1):
+        parser.error("--pages, --queries, --repeat and --index-batch must be at least 1")
     if args.backend == "postgres" and args.keep and not args.database_url:
         parser.error("--keep with --backend postgres needs --database-url (a throwaway "
                      "cluster is deleted at the end of the run)")
@@ -883,6 +893,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.effective = (
         f"--pages {args.pages} --queries {min(args.queries, len(QUERIES))} "
         f"--repeat {args.repeat} --seed {args.seed} --backend {args.backend}"
+        + (f" --index-batch {args.index_batch}" if args.index_batch else "")
     )
     return args
 
@@ -904,8 +915,8 @@ def run(args: argparse.Namespace, database_url: str | None) -> int:
         built = None
         if manifest.exists():
             saved = Build(**json.loads(manifest.read_text()))
-            if (saved.pages, saved.seed, saved.format, saved.backend) == \
-                    (args.pages, args.seed, FORMAT, args.backend):
+            if (saved.pages, saved.seed, saved.format, saved.backend, saved.index_batch) == \
+                    (args.pages, args.seed, FORMAT, args.backend, args.index_batch):
                 built = saved
                 print(f"Reusing the index in {base}", file=sys.stderr)
         if built is None:
@@ -915,7 +926,8 @@ def run(args: argparse.Namespace, database_url: str | None) -> int:
             if database_url and args.database_url:
                 search_pg.reset(database_url)
             app = make_app(base, database_url)
-            built = build(app, base, args.pages, args.seed, vocabulary, args.pg_index)
+            built = build(app, base, args.pages, args.seed, vocabulary, args.pg_index,
+                          args.index_batch)
             manifest.write_text(json.dumps(built.__dict__))
             reused = False
         else:
