@@ -28,18 +28,18 @@ def count(conn: Connection, compiled: Compiled, counts: FacetCounts | None,
           ranking: tuple[str, dict] | None = None
           ) -> tuple[int, int, list[tuple[int, float, int]]]:
     """(pages, documents) matching; with `counts`, documents per facet value too; with
-    `ranking` (statements over `hits`: `n` its pages, `best_docs` the documents it ranks,
-    with doc, best, ranked), those documents, from the same evaluation of the matches."""
+    `ranking` (statements over `hits` and `n`, its number of pages, ending in `best_docs`:
+    doc, best, ranked), the documents it ranks, from the same evaluation of the matches."""
     hits = f"SELECT s.document_id AS doc, s.number AS page FROM {FROM} WHERE {compiled.where}"
     ctes = [f"hits AS MATERIALIZED ({hits})",
+            "n AS MATERIALIZED (SELECT count(*) AS pages FROM hits)",
             "docs AS MATERIALIZED (SELECT DISTINCT doc FROM hits)"]
     params = compiled.params
-    parts = [f"SELECT '#pages', NULL, count(*), {NO_SCORE} FROM hits",
+    parts = [f"SELECT '#pages', NULL, pages, {NO_SCORE} FROM n",
              f"SELECT '#documents', NULL, count(*), {NO_SCORE} FROM docs"]
     if ranking is not None:
         ctes.append(ranking[0])
         params = ranking[1]
-        parts[0] = f"SELECT '#pages', NULL, pages, {NO_SCORE} FROM n"  # counted once
         parts.append("SELECT '#ranked', CAST(doc AS TEXT), ranked, best FROM best_docs")
     if counts is not None:
         ctes.append("info AS MATERIALIZED (SELECT "

@@ -293,14 +293,12 @@ class PostgresBackend:
         if ranking is not None:
             order, sampled = self._ranked_order(compiled, total_pages, total_documents,
                                                 ranked, limit)
-        if order is None:
-            order, sampled = [], False
-            if total_pages:
-                order, sampled = self._order(conn, compiled, sort, offset, limit,
-                                             total_pages, total_documents)
+        if order is None and total_pages:
+            order, sampled = self._order(conn, compiled, sort, offset, limit, total_pages,
+                                         total_documents)
         if sampled:
             notices.append(SAMPLED.format(pages=total_pages, limit=self.rank_limit))
-        documents = self._documents(conn, compiled, order, expand)
+        documents = self._documents(conn, compiled, order or [], expand)
         if snippet_text is not None:
             self._snippets(conn, compiled, documents)
         else:
@@ -342,7 +340,7 @@ class PostgresBackend:
         sampled = total_pages > self.rank_all
         candidates = f"SELECT s.document_id AS doc, {rank} AS score FROM {FROM} WHERE {where}"
         if sampled:
-            if self._index_ranks(compiled) and total_pages <= self.rum_order_limit:
+            if self._index_picks(compiled, total_pages):
                 # The index ranks by itself: only its best K pages are read and re-ranked.
                 # (Not for phrases alone: RUM checks positions of every match to order them.)
                 candidates += " ORDER BY s.terms <=> CAST(:rank_terms AS tsquery)"
@@ -366,6 +364,10 @@ class PostgresBackend:
             order += [(doc, 0.0) for doc in rest]
         return order, sampled
 
+    def _index_picks(self, compiled: Compiled, total_pages: int) -> bool:
+        """Whether, past the pages ranked all, the RUM index picks the best itself."""
+        return self._index_ranks(compiled) and total_pages <= self.rum_order_limit
+
     def _index_ranks(self, compiled: Compiled) -> bool:
         """Whether a RUM index may pick the best candidates itself (see _order): when
         the ranking is on the stemmed words alone (ordering by them alone, the index
@@ -373,16 +375,16 @@ class PostgresBackend:
         return list(compiled.rank) == ["terms"] and self.uses_rum()
 
     def _ranking(self, compiled: Compiled, offset: int, limit: int) -> tuple[str, dict]:
-        """The statements (over `hits`, the matching pages) that rank them in the same
-        evaluation that counts them (`n`): counting and ranking apart evaluated a phrase
-        or a filter twice. `best_docs` is the asked-for slice of documents, best first.
+        """The statements (over pg_facets.count's `hits`, the matching pages, and `n`,
+        their number) that rank them in the same evaluation that counts them: counting
+        and ranking apart evaluated a phrase or a filter twice. `best_docs` is the
+        asked-for slice of documents, best first.
 
         The matches are ranked by reading them again by key: all of them up to
         `rank_all`; past that, the first `rank_limit` found (a sample), except where a
         RUM index picks the best itself (_order), up to RUM_ORDER_LIMIT matches."""
         rank = self._rank(compiled)
-        sql = ("n AS MATERIALIZED (SELECT count(*) AS pages FROM hits), "
-               f"c AS MATERIALIZED (SELECT h.doc, {rank} AS score FROM (SELECT doc, page "
+        sql = (f"c AS MATERIALIZED (SELECT h.doc, {rank} AS score FROM (SELECT doc, page "
                "FROM hits LIMIT (SELECT CASE WHEN pages <= :all THEN pages "
                "WHEN pages > :sample_above THEN :k ELSE 0 END FROM n)) h "
                "JOIN search_pages s ON s.document_id = h.doc AND s.number = h.page), "
@@ -399,7 +401,7 @@ class PostgresBackend:
         picks the candidates (_order), or the slice is past the ranked documents."""
         sampled = total_pages > self.rank_all
         documents = ranked[0][2] if ranked else 0
-        if sampled and self._index_ranks(compiled) and total_pages <= self.rum_order_limit:
+        if sampled and self._index_picks(compiled, total_pages):
             return None, False
         if sampled and len(ranked) < limit and total_documents > documents:
             return None, False
