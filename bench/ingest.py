@@ -271,7 +271,7 @@ def _naive(moment: datetime | None) -> datetime | None:
 
 def indexing_alone(specs: list[Spec], results: list[Any], folder: Path) -> Phase:
     from inquiry_docs.search import IndexPage
-    from inquiry_docs.search.whoosh import WhooshBackend
+    from inquiry_docs.search.whoosh.backend import WhooshBackend
 
     batch = index_batch_size()
     documents = [

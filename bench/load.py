@@ -112,7 +112,7 @@ def prepare(base: Path, pages: int, users: int, seed: int) -> tuple[World, corpu
     vocabulary = corpus.Vocabulary(seed)
     app = corpus.make_app(base)
     built = corpus.build(app, base, pages, seed, vocabulary)
-    from inquiry_docs import auth
+    from inquiry_docs.access import signin as auth
     from inquiry_docs.db import db
     from inquiry_docs.models import Document, Inquiry, Membership
     from inquiry_docs.review import tags

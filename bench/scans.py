@@ -159,10 +159,10 @@ def ocr_rate(path: Path, texts: list[str], chunk: int = 10) -> tuple[float, floa
 
 def render_ms(path: Path, pages: int) -> dict[str, float]:
     """Median ms per page image, each in its own sandboxed child as the viewer does."""
+    from inquiry_docs.evidence.page_images import SIZES
     from inquiry_docs.extract import PDF
     from inquiry_docs.extract.render import render_png
     from inquiry_docs.extract.sandbox import run_limited
-    from inquiry_docs.page_images import SIZES
 
     out = {}
     for size, width in SIZES.items():

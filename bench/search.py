@@ -405,7 +405,8 @@ def build(app, base: Path, pages: int, seed: int, vocabulary: Vocabulary,
           pg_index: str | None = None, index_batch: int | None = None) -> Build:
     from sqlalchemy import insert, select
 
-    from inquiry_docs import auth, jobs
+    from inquiry_docs import queue as jobs
+    from inquiry_docs.access import signin as auth
     from inquiry_docs.db import db
     from inquiry_docs.models import Document, Inquiry, Membership, Page, Status
 
@@ -579,9 +580,9 @@ def percentile(values: list[float], p: float) -> float:
 def full_scope(app):
     from sqlalchemy import select
 
+    from inquiry_docs.access.permissions import Grant, Scope
     from inquiry_docs.db import db
     from inquiry_docs.models import Inquiry
-    from inquiry_docs.permissions import Grant, Scope
 
     ids = db.session.execute(select(Inquiry.id)).scalars().all()
     return Scope({i: Grant("OFFICIAL-SENSITIVE", True) for i in ids})

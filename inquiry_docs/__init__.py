@@ -46,7 +46,7 @@ def register_config(app: Flask, test_config: dict[str, Any] | None) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from .auth import login_manager
+    from .access.signin import login_manager
     from .db import db, migrate
     from .web.security import init_security
 
@@ -57,7 +57,8 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_services(app: Flask) -> None:
-    from . import jobs, search
+    from . import queue as jobs
+    from . import search
 
     search.init_app(app)
     jobs.init_app(app)

@@ -21,8 +21,8 @@ import pytest
 from flask import Flask, current_app, has_app_context
 from flask.testing import FlaskClient
 
-from inquiry_docs import auth as auth_module
 from inquiry_docs import create_app
+from inquiry_docs.access import signin as auth_module
 from inquiry_docs.db import db, upgrade_database
 from tests import stack
 
@@ -82,7 +82,8 @@ def inquiry(app: Flask):
 
 def make_user(email: str, role: str, inquiry=None, clearance: str = "OFFICIAL"):
     """A user with PASSWORD; administrators also get two-factor set up (see totp_code)."""
-    from inquiry_docs import auth, totp
+    from inquiry_docs.access import signin as auth
+    from inquiry_docs.access import totp
 
     user, _ = auth.create_user(email, role=role, inquiry=inquiry, password=PASSWORD,
                                clearance=clearance)
@@ -97,7 +98,7 @@ def totp_code(email: str) -> str:
     """A security code for a user made by make_user, usable even if one was used just now."""
     from sqlalchemy import func, select
 
-    from inquiry_docs import totp
+    from inquiry_docs.access import totp
     from inquiry_docs.models import User
 
     user = db.session.execute(

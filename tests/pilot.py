@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import io
 
-from inquiry_docs import auth, ingest, recommendations, tokens
+from inquiry_docs import recommendations
+from inquiry_docs.access import signin as auth
+from inquiry_docs.access import tokens
 from inquiry_docs.db import db
+from inquiry_docs.evidence import ingest
 from inquiry_docs.recommendations import links
 from inquiry_docs.review import coding, notes, tags
 from inquiry_docs.web.inquiries import create_inquiry

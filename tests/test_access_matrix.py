@@ -11,11 +11,13 @@ import re
 import pytest
 from sqlalchemy import select
 
-from inquiry_docs import batch_search, recommendations, saved_searches
+from inquiry_docs import recommendations
 from inquiry_docs.db import db
 from inquiry_docs.models import Batch, Coding, Document, DocumentTag, Inquiry, Membership, User
 from inquiry_docs.recommendations import links
 from inquiry_docs.review import bundles, notes, tags
+from inquiry_docs.search import batch as batch_search
+from inquiry_docs.search import saved as saved_searches
 from inquiry_docs.web.inquiries import create_inquiry
 from tests import samples
 from tests.conftest import login, make_user, upload

@@ -10,7 +10,8 @@ import pytest
 from flask import render_template
 from sqlalchemy import func, select
 
-from inquiry_docs import audit, audit_query, auth
+from inquiry_docs.access import audit, audit_query
+from inquiry_docs.access import signin as auth
 from inquiry_docs.db import db
 from inquiry_docs.models import AuditEvent, Membership, User, UserSession
 from inquiry_docs.web.inquiries import create_inquiry

@@ -20,8 +20,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from inquiry_docs import auth, metadata, tokens
+from inquiry_docs.access import signin as auth
+from inquiry_docs.access import tokens
 from inquiry_docs.db import db
+from inquiry_docs.evidence import metadata
 from inquiry_docs.models import ApiToken, AuditEvent, Document, Membership, User, utcnow
 from inquiry_docs.web.inquiries import create_inquiry
 from inquiry_docs.web.server import make_server
@@ -44,7 +46,7 @@ NOT_FOUND = {"error": "Not found"}
 
 def _register(app: Flask) -> None:
     """The API, the tokens page and the CLI command, unless the app already has them."""
-    from inquiry_docs.cli_tokens import create_token
+    from inquiry_docs.cli.tokens import create_token
     from inquiry_docs.web import account, api
 
     for module in (account, api):
@@ -491,7 +493,7 @@ def test_reads_are_audited_with_the_api_channel(app, world):
     page = _events("page_viewed")[-1]
     assert page.user_id == reader.id and page.object_id == document_id
     assert json.loads(page.details)["page"] == 2
-    from inquiry_docs import audit
+    from inquiry_docs.access import audit
 
     assert audit.verify().ok
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import delete, update
 
-from inquiry_docs import audit
+from inquiry_docs.access import audit
 from inquiry_docs.db import db
 from inquiry_docs.models import AuditEvent
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import delete, func, insert, select, update
 
-from inquiry_docs import audit
+from inquiry_docs.access import audit
 from inquiry_docs.db import db
 from inquiry_docs.models import AuditEvent
 

@@ -18,9 +18,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, select, text
 
-from inquiry_docs import backup_pg, ingest, jobs, recommendations
+from inquiry_docs import queue as jobs
+from inquiry_docs import recommendations
 from inquiry_docs.db import db
+from inquiry_docs.evidence import ingest
 from inquiry_docs.models import Document, Status
+from inquiry_docs.operations import backup_pg
 from inquiry_docs.recommendations import links
 from inquiry_docs.review import coding, notes, tags
 from inquiry_docs.web.inquiries import create_inquiry
@@ -177,7 +180,7 @@ def test_backup_during_ingest_restores_every_row_original_and_audit_event(tmp_pa
     for rel in originals:
         assert (tmp_path / "fresh" / rel).read_bytes() == (tmp_path / "live" / rel).read_bytes()
     with fresh.app_context():
-        from inquiry_docs.maintenance import run_check
+        from inquiry_docs.operations.check import run_check
 
         assert run_check(echo=lambda _: None) == 0
         from inquiry_docs.models import User

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from inquiry_docs import backup_pg, transfer
 from inquiry_docs.db import db
 from inquiry_docs.models import AuditEvent, User
+from inquiry_docs.operations import backup_pg, transfer
 from tests import pilot
 from tests.conftest import build_app, require
 

@@ -8,8 +8,8 @@ import os
 from sqlalchemy import select
 
 from inquiry_docs.db import db
+from inquiry_docs.evidence.storage import Store
 from inquiry_docs.models import Document, User
-from inquiry_docs.storage import Store
 from tests import samples
 
 

@@ -20,10 +20,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from inquiry_docs import create_app, ingest
+from inquiry_docs import create_app
 from inquiry_docs.db import db, upgrade_database
+from inquiry_docs.evidence import ingest
+from inquiry_docs.evidence.storage import Store
 from inquiry_docs.models import Document, Status
-from inquiry_docs.storage import Store
 from tests import samples, stack
 
 pytestmark = pytest.mark.slow

@@ -94,7 +94,7 @@ def test_sensitive_document_hidden_from_official_clearance(app, client, admin_cl
     document = _one_document(admin_client, inquiry)
     document.marking = "OFFICIAL-SENSITIVE"
     db.session.commit()
-    from inquiry_docs.jobs import index_documents
+    from inquiry_docs.queue import index_documents
 
     index_documents([document.id])
     make_user("reader@example.org", "reader", inquiry, clearance="OFFICIAL")
@@ -141,7 +141,7 @@ def test_restricted_document_needs_restricted_access(app, client, admin_client, 
     document.restricted = True
     document.restriction_ref = "RO-3"
     db.session.commit()
-    from inquiry_docs.jobs import index_documents
+    from inquiry_docs.queue import index_documents
 
     index_documents([document.id])
     make_user("reader@example.org", "reader", inquiry, clearance="OFFICIAL-SENSITIVE")

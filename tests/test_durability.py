@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from inquiry_docs import audit, ingest
+from inquiry_docs.access import audit
 from inquiry_docs.db import db
+from inquiry_docs.evidence import ingest
 from tests import samples
 from tests.conftest import with_whoosh
 

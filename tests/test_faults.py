@@ -22,10 +22,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, select, text
 
-from inquiry_docs import audit, ingest, jobs
+from inquiry_docs import queue as jobs
+from inquiry_docs.access import audit
 from inquiry_docs.db import db
-from inquiry_docs.maintenance import rebuild_index, run_check
+from inquiry_docs.evidence import ingest
 from inquiry_docs.models import Batch, BatchItem, Document, Page, Status
+from inquiry_docs.operations.check import rebuild_index, run_check
 from inquiry_docs.web.inquiries import create_inquiry
 from tests import samples, stack
 from tests.conftest import build_app, login, make_user, require, upload, with_whoosh

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from inquiry_docs.ingest import clean_filename
+from inquiry_docs.evidence.ingest import clean_filename
 from inquiry_docs.search import snippets
-from inquiry_docs.search.whoosh import WhooshBackend
+from inquiry_docs.search.whoosh.backend import WhooshBackend
 
 # Text biased towards markup, entities and the words searched for.
 PIECES = st.sampled_from(["<", ">", "&", '"', "'", "<mark>", "</mark>", "&amp;", "<script>",
@@ -82,7 +82,7 @@ def test_a_cleaned_filename_is_one_printable_component(name):
 def test_a_filename_never_decides_where_the_original_is_stored(name, tmp_path_factory):
     import io
 
-    from inquiry_docs.storage import Store
+    from inquiry_docs.evidence.storage import Store
 
     root = tmp_path_factory.mktemp("store", numbered=True)
     store = Store(root)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from inquiry_docs import backup
 from inquiry_docs.db import db
+from inquiry_docs.operations import backup
 from tests import samples
 from tests.conftest import upload
 

@@ -16,9 +16,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from inquiry_docs import auth, create_app, transfer
+from inquiry_docs import create_app
+from inquiry_docs.access import signin as auth
 from inquiry_docs.db import db
 from inquiry_docs.models import Document, Status
+from inquiry_docs.operations import transfer
 from tests import pilot as pilots
 from tests import stack
 from tests.conftest import build_app, login

@@ -12,8 +12,8 @@ import shutil
 import pytest
 from sqlalchemy import select
 
-from inquiry_docs import ocr
 from inquiry_docs.db import db
+from inquiry_docs.evidence import ocr
 from inquiry_docs.extract import ocr as tesseract
 from inquiry_docs.extract.render import BAD_IMAGE
 from inquiry_docs.models import AuditEvent, Document, Page

@@ -11,15 +11,17 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from sqlalchemy import select, text
 
-from inquiry_docs import audit, ingest, metadata
+from inquiry_docs.access import audit
+from inquiry_docs.access.permissions import Grant, Scope, scope_for
 from inquiry_docs.db import db
+from inquiry_docs.evidence import ingest, metadata
 from inquiry_docs.models import Document, Status, User
-from inquiry_docs.permissions import Grant, Scope, scope_for
-from inquiry_docs.search import backend, pg_query
+from inquiry_docs.search import backend
 from inquiry_docs.search import query as ql
 from inquiry_docs.search.facets import Filters
-from inquiry_docs.search.pg_query import compile_tree
-from inquiry_docs.search.postgres import RANK_ALL, RANK_LIMIT, RUM_ORDER_LIMIT
+from inquiry_docs.search.postgres import compile as pg_query
+from inquiry_docs.search.postgres.backend import RANK_ALL, RANK_LIMIT, RUM_ORDER_LIMIT
+from inquiry_docs.search.postgres.compile import compile_tree
 from inquiry_docs.search.query import QueryTooBroad
 from inquiry_docs.web.search import page_texts
 from tests import samples
@@ -70,7 +72,7 @@ def test_postgres_needs_a_postgres_database(tmp_path):
 
 def test_pages_are_searchable_when_committed_with_no_index_job(app, admin_client, inquiry,
                                                                  monkeypatch):
-    from inquiry_docs import jobs
+    from inquiry_docs import queue as jobs
 
     def no_job() -> None:
         raise AssertionError("no index job is needed")

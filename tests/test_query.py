@@ -8,8 +8,8 @@ from datetime import datetime
 
 import pytest
 
-from inquiry_docs import permissions
-from inquiry_docs.permissions import Grant, Scope
+from inquiry_docs.access import permissions
+from inquiry_docs.access.permissions import Grant, Scope
 from inquiry_docs.search import query as ql
 from inquiry_docs.search.query import QueryTooBroad
 from tests import samples

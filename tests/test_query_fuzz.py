@@ -10,12 +10,12 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from inquiry_docs.permissions import Grant, Scope
+from inquiry_docs.access.permissions import Grant, Scope
 from inquiry_docs.search import IndexPage
 from inquiry_docs.search import query as ql
 from inquiry_docs.search.query import QueryTooBroad
-from inquiry_docs.search.segments import ColumnRange
-from inquiry_docs.search.whoosh import WhooshBackend
+from inquiry_docs.search.whoosh.backend import WhooshBackend
+from inquiry_docs.search.whoosh.segments import ColumnRange
 
 BOUND = 1.0  # seconds for any one answer
 
@@ -234,8 +234,8 @@ def test_word_queries_from_the_postings_match_whooshs_own(corpus, text, inquirie
     pages with all the words, then their positions)."""
     from whoosh.collectors import FilterCollector
 
-    from inquiry_docs.search import postings
-    from inquiry_docs.search.whoosh import _scope_filter
+    from inquiry_docs.search.whoosh import postings
+    from inquiry_docs.search.whoosh.backend import _scope_filter
 
     scope = Scope({i: Grant("OFFICIAL", False) for i in inquiries})
     searcher = corpus._searcher()
@@ -291,7 +291,7 @@ def test_long_posting_lists_are_read_whole_block_by_block(tmp_path):
     """Words on hundreds of pages span many of Whoosh's posting blocks (128 a block), and a
     segment with deletions wraps its matcher: the ids and weights read for the remembered
     postings are the ones Whoosh's own matcher steps through."""
-    from inquiry_docs.search import postings
+    from inquiry_docs.search.whoosh import postings
 
     backend = WhooshBackend(str(tmp_path / "index"))
 

@@ -17,8 +17,9 @@ import time
 
 from sqlalchemy import select
 
-from inquiry_docs import ingest, jobs
+from inquiry_docs import queue as jobs
 from inquiry_docs.db import db
+from inquiry_docs.evidence import ingest
 from inquiry_docs.models import Document
 from tests import samples, stack
 from tests.conftest import build_app

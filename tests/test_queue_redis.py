@@ -18,10 +18,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from inquiry_docs import ingest, jobs
+from inquiry_docs import queue as jobs
 from inquiry_docs.db import db
-from inquiry_docs.maintenance import run_check
+from inquiry_docs.evidence import ingest
 from inquiry_docs.models import Document, Page
+from inquiry_docs.operations.check import run_check
 from inquiry_docs.web.inquiries import create_inquiry
 from tests import samples
 from tests.conftest import build_app

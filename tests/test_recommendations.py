@@ -11,8 +11,8 @@ import docx
 import pytest
 from sqlalchemy import func, select
 
-from inquiry_docs import metadata
 from inquiry_docs.db import db
+from inquiry_docs.evidence import metadata
 from inquiry_docs.models import (
     AuditEvent,
     Document,
@@ -363,7 +363,7 @@ def test_the_migrations_build_the_tables_the_models_describe(app):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from inquiry_docs.search.postgres import SCHEMA_OBJECTS
+    from inquiry_docs.search.postgres.backend import SCHEMA_OBJECTS
 
     def models_only(obj, name, type_, reflected, compare_to) -> bool:
         # The PostgreSQL search's own tables and index (migration 0009) are not models.

@@ -63,7 +63,7 @@ def ranked(request, tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[
 def _ranked(tmp_path_factory: pytest.TempPathFactory, overrides: dict) -> dict[str, list[str]]:
     from sqlalchemy import select
 
-    from inquiry_docs import permissions
+    from inquiry_docs.access import permissions
     from inquiry_docs.db import db
     from inquiry_docs.models import Document, Status
     from inquiry_docs.search import backend

@@ -13,15 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from inquiry_docs.db import db
-from inquiry_docs.models import (
-    AuditEvent,
-    Coding,
-    Document,
-    DocumentTag,
-    Membership,
-    Note,
-    Tag,
-)
+from inquiry_docs.models import AuditEvent, Coding, Document, DocumentTag, Membership, Note, Tag
 from inquiry_docs.web.inquiries import create_inquiry
 from tests import samples
 from tests.conftest import login, make_user, upload, with_whoosh
@@ -363,7 +355,7 @@ def test_an_index_from_before_review_fields_asks_for_reindex_then_works(app, wor
     client = _client(app, "admin@example.org")
     response = client.get("/", query_string={"q": "fern"})
     assert response.status_code == 503 and b"inquiry-docs reindex" in response.data
-    from inquiry_docs import tokens
+    from inquiry_docs.access import tokens
     from inquiry_docs.models import User
 
     admin = db.session.execute(select(User).where(User.email == "admin@example.org")).scalar_one()

@@ -8,9 +8,10 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from sqlalchemy import select
 
-from inquiry_docs import jobs, saved_searches
+from inquiry_docs import queue as jobs
 from inquiry_docs.db import db
 from inquiry_docs.models import AuditEvent, Document, SavedSearch, SavedSearchRun
+from inquiry_docs.search import saved as saved_searches
 from inquiry_docs.web.inquiries import create_inquiry
 from tests.conftest import login, make_user, upload
 

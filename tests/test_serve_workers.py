@@ -208,7 +208,7 @@ def test_embedded_server_stops_cleanly_on_sigterm(tmp_path):
 def test_job_worker_stops_gracefully_on_sigterm(tmp_path):
     from huey.consumer import Consumer
 
-    from inquiry_docs import jobs
+    from inquiry_docs import queue as jobs
 
     if "graceful_signal" in jobs.graceful_on_sigterm():
         consumer = Consumer(jobs.make_huey("memory://"), **jobs.graceful_on_sigterm())

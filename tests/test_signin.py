@@ -12,7 +12,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from inquiry_docs import auth, totp
+from inquiry_docs.access import signin as auth
+from inquiry_docs.access import totp
 from inquiry_docs.db import db
 from inquiry_docs.models import AuditEvent, User, UserSession, utcnow
 from tests.conftest import PASSWORD, PRODUCTION_HASHER, build_app, login, make_user, totp_code

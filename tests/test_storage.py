@@ -10,7 +10,7 @@ import threading
 
 import pytest
 
-from inquiry_docs.storage import Store, TooLarge
+from inquiry_docs.evidence.storage import Store, TooLarge
 
 
 def put(store: Store, data: bytes, limit: int = 10**9) -> tuple[str, bool]:

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from inquiry_docs.db import db
+from inquiry_docs.evidence.storage import Store
 from inquiry_docs.models import AuditEvent, BatchItem, Document, Page, Receipt
-from inquiry_docs.storage import Store
 from tests import samples
 from tests.conftest import upload
 

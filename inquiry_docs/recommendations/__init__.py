@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
-from .. import audit
+from ..access import audit
 from ..db import db
 from ..models import Recommendation, RecommendationSet, User
 

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from .. import permissions
+from ..access import permissions
 from ..db import db
 from ..models import (
     DOC_TYPES,

@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from docx import Document as Docx
 from sqlalchemy import select
 
-from .. import permissions
+from ..access import permissions
 from ..db import db
-from ..export import safe_cell
 from ..models import RAG, RESPONSES, STANCES, EvidenceLink, Page, Recommendation, User
+from ..search.export import safe_cell
 from . import label, links, tracking
 
 EXCERPT = 300

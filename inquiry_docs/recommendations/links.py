@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import Select, select
 
-from .. import audit, permissions
+from ..access import audit, permissions
 from ..db import db
-from ..metadata import commit_and_reindex
+from ..evidence.metadata import commit_and_reindex
 from ..models import STANCES, Document, EvidenceLink, Page, Recommendation, User
 from . import ref
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from markupsafe import Markup
 from sqlalchemy import select
 
-from .. import audit, permissions
+from ..access import audit, permissions
 from ..db import db
 from ..models import Document, EvidenceLink, Page, Recommendation, RejectedSuggestion, User
 from ..search import backend

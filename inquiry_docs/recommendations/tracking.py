@@ -7,17 +7,9 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from .. import audit, permissions
+from ..access import audit, permissions
 from ..db import db
-from ..models import (
-    RAG,
-    RESPONSES,
-    Document,
-    Recommendation,
-    RecommendationNote,
-    TrailEvent,
-    User,
-)
+from ..models import RAG, RESPONSES, Document, Recommendation, RecommendationNote, TrailEvent, User
 from . import ref
 
 MAX_TEXT = 5_000

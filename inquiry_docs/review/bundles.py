@@ -21,10 +21,11 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from .. import audit, ingest, permissions
+from ..access import audit, permissions
 from ..db import db
-from ..export import safe_cell
+from ..evidence import ingest
 from ..models import PRIVILEGE, RELEVANCE, REVIEW_STATUS, Bundle, Document, User, utcnow
+from ..search.export import safe_cell
 from . import coding as coding_
 from . import tags as tags_
 from .selection import Outcome, documents
@@ -109,7 +110,7 @@ def start(user: User, docs: list[Document], name: str, skipped: int = 0
 
 
 def enqueue(bundle_id: int) -> None:
-    from .. import jobs
+    from .. import queue as jobs
 
     task = getattr(jobs.jobs(), "bundle", None)
     if task is None:

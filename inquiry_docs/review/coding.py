@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from .. import audit, metadata, permissions
+from ..access import audit, permissions
 from ..db import db
+from ..evidence import metadata
 from ..models import (
     PRIVILEGE,
     REDACTION_REASONS,

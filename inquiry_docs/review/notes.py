@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import or_, select
 
-from .. import audit, permissions
+from ..access import audit, permissions
 from ..db import db
 from ..models import Document, Note, NoteRevision, User, utcnow
 

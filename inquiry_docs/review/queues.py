@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import or_
 
-from .. import permissions
+from ..access import permissions
 from ..db import db
 from ..models import Coding, Document, User
 from .selection import Selection, resolve

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from .. import permissions
+from ..access import permissions
 from ..db import MAX_INT, db
 from ..models import Document, User
 from ..search import backend

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import delete, func, select
 
-from .. import audit, permissions
+from ..access import audit, permissions
 from ..db import db
-from ..metadata import commit_and_reindex
+from ..evidence.metadata import commit_and_reindex
 from ..models import TAG_COLOURS, Document, DocumentTag, Tag, User
 from .selection import Outcome
 

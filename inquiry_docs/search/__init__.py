@@ -11,7 +11,7 @@ from typing import Protocol
 from flask import Flask, current_app
 from markupsafe import Markup
 
-from ..permissions import Scope
+from ..access.permissions import Scope
 from .facets import FacetCounts, Filters
 
 
@@ -143,11 +143,11 @@ def init_app(app: Flask) -> None:
             raise ValueError("SEARCH_BACKEND=postgres searches inside the database, so "
                              "DATABASE_URL must be PostgreSQL (postgresql+psycopg://...); "
                              "it is " + url.split(":", 1)[0] + ".")
-        from .postgres import PostgresBackend
+        from .postgres.backend import PostgresBackend
 
         app.extensions["search"] = PostgresBackend(time_limit=app.config["SEARCH_TIME_LIMIT"])
         return
-    from .whoosh import WhooshBackend
+    from .whoosh.backend import WhooshBackend
 
     app.extensions["search"] = WhooshBackend(app.config["INDEX_DIR"],
                                              lock_timeout=app.config["INDEX_LOCK_TIMEOUT"],

@@ -44,7 +44,7 @@ from whoosh.analysis import STOP_WORDS, StemFilter, StopFilter
 from whoosh.query.spans import SpanNear2
 from whoosh.support.levenshtein import distance as edit_distance
 
-from .segments import ColumnRange, Memo
+from .whoosh.segments import ColumnRange, Memo
 
 MAX_QUERY_CHARS = 1000
 MAX_CLAUSES = 50

@@ -49,7 +49,7 @@ def register(app: Flask) -> None:
                    recommendations, admin, api, health):
         app.register_blueprint(module.bp)
 
-    from ..search.whoosh import IndexOutdated
+    from ..search.whoosh.backend import IndexOutdated
 
     @app.errorhandler(IndexOutdated)
     def _index_outdated(error: IndexOutdated):

@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import auth, tokens
+from ..access import signin as auth
+from ..access import tokens
 from ..models import User
 from . import guard
 from .auth import MAX_PASSWORD, MESSAGES, password_limit

@@ -21,8 +21,9 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import audit, audit_query, users
-from ..auth import login_manager
+from ..access import accounts as users
+from ..access import audit, audit_query
+from ..access.signin import login_manager
 from ..db import db, to_int, to_int_or_none
 from ..models import MARKINGS, ROLES, AuditEvent, Inquiry, Membership, User, utcnow
 from . import guard
@@ -107,7 +108,7 @@ def index():
 @bp.route("/status")
 def status():
     guard.require("manage_users")
-    from .. import health
+    from ..operations import health
 
     return render_template("admin/status.html", status=health.status())
 

@@ -17,7 +17,7 @@ from markupsafe import escape
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
-from .. import audit, permissions, tokens
+from ..access import audit, permissions, tokens
 from ..db import db
 from ..models import Document, Inquiry, Page, User
 from ..search.query import QueryTooBroad

@@ -25,7 +25,8 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user, logout_user
 
-from .. import auth, totp
+from ..access import signin as auth
+from ..access import totp
 from ..db import db
 from ..models import User
 from .security import client_ip, limiter

@@ -16,8 +16,10 @@ from flask import (
 from flask_login import login_required
 from sqlalchemy import func, select
 
-from .. import audit, audit_query, extract, ingest, metadata, page_images, permissions
+from .. import extract
+from ..access import audit, audit_query, permissions
 from ..db import db, to_int
+from ..evidence import ingest, metadata, page_images
 from ..models import STATUS_LABELS, Document, Page, Status
 from ..search import backend
 from ..search.query import QueryTooBroad

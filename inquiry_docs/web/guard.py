@@ -7,7 +7,7 @@ from typing import TypeVar
 from flask import abort, request
 from flask_login import current_user
 
-from .. import audit, permissions
+from ..access import audit, permissions
 from ..db import db
 from ..models import Document, User
 

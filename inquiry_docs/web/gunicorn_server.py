@@ -47,13 +47,13 @@ class GunicornServer(BaseApplication):
 
 def _start_jobs(worker: Any) -> None:
     """Job consumer threads in each worker process (WORKERS_IN_SERVER of them, maybe 0)."""
-    from .. import jobs
+    from .. import queue as jobs
 
     jobs.start_consumer(worker.wsgi)
 
 
 def _stop_jobs(_arbiter: Any, worker: Any) -> None:
-    from .. import jobs
+    from .. import queue as jobs
 
     app = getattr(worker, "wsgi", None)
     if isinstance(app, Flask):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from .. import health
+from ..operations import health
 
 bp = Blueprint("health", __name__)
 

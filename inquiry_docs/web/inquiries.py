@@ -8,7 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from sqlalchemy import func, select
 
-from .. import audit, permissions
+from ..access import audit, permissions
 from ..db import db
 from ..models import Document, Inquiry
 from . import guard

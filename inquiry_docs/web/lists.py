@@ -5,8 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
-from .. import batch_search, permissions, saved_searches
+from ..access import permissions
 from ..db import to_int
+from ..search import batch as batch_search
+from ..search import saved as saved_searches
 from . import guard
 
 bp = Blueprint("lists", __name__, url_prefix="/searches")

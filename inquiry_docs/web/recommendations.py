@@ -24,9 +24,9 @@ from flask import (
 from flask_login import login_required
 from sqlalchemy import select
 
-from .. import audit, metadata, permissions
+from ..access import audit, permissions
 from ..db import db, to_int, to_int_or_none
-from ..export import safe_cell
+from ..evidence import metadata
 from ..models import (
     DOC_TYPES,
     RAG,
@@ -49,21 +49,12 @@ from ..recommendations import (
     suggestions,
     tracking,
 )
-from ..recommendations import (
-    create_set as make_set,
-)
-from ..recommendations import (
-    update_recommendation as save_recommendation,
-)
-from ..recommendations import (
-    update_set as save_set,
-)
-from ..recommendations import (
-    validate_recommendation as check_recommendation,
-)
-from ..recommendations import (
-    validate_set as check_set,
-)
+from ..recommendations import create_set as make_set
+from ..recommendations import update_recommendation as save_recommendation
+from ..recommendations import update_set as save_set
+from ..recommendations import validate_recommendation as check_recommendation
+from ..recommendations import validate_set as check_set
+from ..search.export import safe_cell
 from . import guard
 
 bp = Blueprint("recommendations", __name__, url_prefix="/recommendations")

@@ -16,8 +16,9 @@ from flask import (
 from flask_login import login_required
 from werkzeug.datastructures import MultiDict
 
-from .. import metadata, permissions
+from ..access import permissions
 from ..db import to_int, to_int_or_none
+from ..evidence import metadata
 from ..models import (
     PRIVILEGE,
     REDACTION_REASONS,

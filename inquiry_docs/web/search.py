@@ -7,11 +7,12 @@ from flask import Blueprint, Response, render_template, request, stream_with_con
 from flask_login import login_required
 from sqlalchemy import and_, or_, select
 
-from .. import audit, export, permissions, recommendations
+from .. import recommendations
+from ..access import audit, permissions
 from ..db import db, to_int
 from ..models import DOC_TYPES, PRIVILEGE, RELEVANCE, REVIEW_STATUS, Document, Page, User
 from ..review import tags
-from ..search import backend
+from ..search import backend, export
 from ..search.facets import SORTS, Filters, parse_filters, parse_sort
 from ..search.query import QueryTooBroad
 from . import guard

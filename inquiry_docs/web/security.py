@@ -9,8 +9,8 @@ from flask_limiter import Limiter
 from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFProtect
 
-from .. import audit
 from .. import config as settings
+from ..access import audit
 
 
 def client_ip() -> str:

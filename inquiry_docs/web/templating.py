@@ -8,7 +8,7 @@ from flask import Flask
 from flask_login import current_user
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
-from .. import permissions
+from ..access import permissions
 from ..models import DOC_TYPES, STATUS_LABELS, Status
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import login_required
 
-from .. import ingest, permissions
+from ..access import permissions
 from ..db import db, to_int
+from ..evidence import ingest
 from ..models import DOC_TYPES, Batch, Inquiry, Status
 from . import guard
 

@@ -60,7 +60,8 @@ def live_server_config(tmp_path: Path) -> dict[str, Any]:
 
 @pytest.fixture
 def live_server(live_server_config: dict[str, Any]) -> Iterator[LiveServer]:
-    from inquiry_docs import create_app, jobs
+    from inquiry_docs import create_app
+    from inquiry_docs import queue as jobs
     from inquiry_docs.db import upgrade_database
 
     app = create_app(live_server_config)

@@ -29,7 +29,8 @@ MAX_UPLOAD_MB = 1
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """Like conftest's live_server, but shared by this module's tests."""
-    from inquiry_docs import create_app, jobs
+    from inquiry_docs import create_app
+    from inquiry_docs import queue as jobs
     from inquiry_docs.db import upgrade_database
     from inquiry_docs.web.inquiries import create_inquiry
 

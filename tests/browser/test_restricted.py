@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from inquiry_docs import ingest, metadata
 from inquiry_docs.db import db
+from inquiry_docs.evidence import ingest, metadata
 from inquiry_docs.models import Document
 from inquiry_docs.web.inquiries import create_inquiry
 from tests import samples
@@ -50,7 +50,7 @@ def restricted(live_server) -> dict[str, Any]:
                              db.session.get(User, admin_id))
     wait_indexed(app, [document_id])
     with app.app_context():
-        from inquiry_docs import tokens
+        from inquiry_docs.access import tokens
         from inquiry_docs.models import User
 
         secrets = {}

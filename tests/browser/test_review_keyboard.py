@@ -10,8 +10,8 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from inquiry_docs import ingest
 from inquiry_docs.db import db
+from inquiry_docs.evidence import ingest
 from inquiry_docs.models import Coding, DocumentTag
 from inquiry_docs.review import tags
 from inquiry_docs.web.inquiries import create_inquiry

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from inquiry_docs import ingest
 from inquiry_docs.db import db
+from inquiry_docs.evidence import ingest
 from inquiry_docs.models import Document
 from inquiry_docs.web.inquiries import create_inquiry
 from tests import samples

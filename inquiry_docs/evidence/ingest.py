@@ -1,0 +1,312 @@
+"""The ingest pipeline as named stages.
+
+receive(): stage -> validate -> store -> register -> enqueue   (in the request or CLI)
+process(): extract -> save pages -> hand to the indexer          (in a job)
+
+A file refused by validation leaves nothing behind. A file that passed is stored and has a
+Document row before any parser sees it, so every later failure is visible and retryable.
+"""
+
+from __future__ import annotations
+
+import errno
+import io
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from flask import current_app
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+
+from .. import extract, faults
+from ..access import audit
+from ..db import db
+from ..models import Batch, BatchItem, Document, Inquiry, Page, Receipt, Status, User
+from . import ocr
+from .storage import Staged, Store, TooLarge
+
+log = logging.getLogger(__name__)
+
+RECEIVED, DUPLICATE, REJECTED = "received", "duplicate", "rejected"
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+# For files OCR does not apply to (Word, plain text, e-mail); scans get ocr.py's reasons.
+NO_TEXT_REASON = "No text was found in this file: it has no words to read or search."
+MAX_ATTACHMENT_DEPTH = 3
+
+
+@dataclass
+class Incoming:
+    """One file arriving, with who sent it and how."""
+
+    stream: BinaryIO
+    filename: str
+    inquiry: Inquiry
+    user: User | None = None
+    channel: str = "web"
+    batch: Batch | None = None
+    doc_type: str = "other"
+    source: str = ""
+    title: str = ""
+    parent: Document | None = None
+
+
+@dataclass
+class Outcome:
+    filename: str
+    outcome: str  # received, duplicate, rejected
+    reason: str = ""
+    document: Document | None = None
+    sha256: str = ""
+
+
+def store() -> Store:
+    return Store(current_app.config["UPLOAD_DIR"])
+
+
+def clean_filename(name: str) -> str:
+    """A display name: the last path component, without control or bidi-override characters.
+
+    Never used as a path; originals are stored by hash.
+    """
+    name = re.split(r"[\\/]", name or "")[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
+    return name.strip()[:255] or "unnamed"
+
+
+def receive(incoming: Incoming) -> Outcome:
+    """Validate and store one file, and register it; the caller's batch row is updated."""
+    incoming.filename = clean_filename(incoming.filename)
+    max_bytes = current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024
+    try:
+        with store().stage(incoming.stream, max_bytes) as staged:
+            outcome = _validate_and_register(incoming, staged)
+    except TooLarge:
+        limit = current_app.config["MAX_UPLOAD_MB"]
+        outcome = Outcome(incoming.filename, REJECTED, f"The file is larger than the {limit} MB "
+                          "limit. Ask an administrator to ingest it from the command line.")
+    except OSError as error:
+        if error.errno not in DISK_FULL:
+            raise
+        # The staged copy is removed on the way out and nothing was linked: no partial original.
+        log.error("disk full while storing %s: %s", incoming.filename, error)
+        db.session.rollback()
+        outcome = Outcome(incoming.filename, REJECTED, "The server ran out of disk space, so "
+                          "the file was not stored. Nothing was kept: try again later, and tell "
+                          "an administrator.")
+    _note_in_batch(incoming, outcome)
+    if outcome.outcome == REJECTED:
+        audit.record("upload_rejected", user=incoming.user, object_type="file",
+                     inquiry_id=incoming.inquiry.id, filename=incoming.filename,
+                     reason=outcome.reason, sha256=outcome.sha256)
+        db.session.commit()
+    if outcome.outcome == RECEIVED and outcome.document is not None:
+        from .. import queue as jobs
+
+        jobs.enqueue_process(outcome.document.id)
+    return outcome
+
+
+def _validate_and_register(incoming: Incoming, staged: Staged) -> Outcome:
+    if staged.size == 0:
+        return Outcome(incoming.filename, REJECTED, "The file is empty.", sha256=staged.sha256)
+    try:
+        mime = extract.check_type(str(staged.path), incoming.filename)
+    except extract.Rejected as refused:
+        return Outcome(incoming.filename, REJECTED, refused.reason, sha256=staged.sha256)
+    store().commit(staged)
+    return register(incoming, staged, mime)
+
+
+def register(incoming: Incoming, staged: Staged, mime: str) -> Outcome:
+    """Create the Document (or note a duplicate) in one transaction."""
+    existing = _existing(incoming.inquiry.id, staged.sha256)
+    if existing is None:
+        try:
+            document = _new_document(incoming, staged, mime)
+            db.session.commit()
+            return Outcome(incoming.filename, RECEIVED, "", document, staged.sha256)
+        except IntegrityError:
+            # The same bytes were registered by a concurrent upload a moment ago.
+            db.session.rollback()
+            existing = _existing(incoming.inquiry.id, staged.sha256)
+            if existing is None:
+                raise
+    _add_receipt(existing, incoming, duplicate=True)
+    audit.record("duplicate_received", user=incoming.user, object_type="document",
+                 object_id=existing.id, inquiry_id=existing.inquiry_id,
+                 filename=incoming.filename, urn=existing.urn)
+    db.session.commit()
+    return Outcome(incoming.filename, DUPLICATE, f"Already held as {existing.urn}.", existing,
+                   staged.sha256)
+
+
+def _existing(inquiry_id: int, sha256: str) -> Document | None:
+    return db.session.execute(
+        select(Document).where(Document.inquiry_id == inquiry_id, Document.sha256 == sha256)
+    ).scalar()
+
+
+def allocate_urn(inquiry: Inquiry) -> str:
+    """Take the next number atomically, inside the caller's transaction."""
+    number = db.session.execute(
+        update(Inquiry).where(Inquiry.id == inquiry.id)
+        .values(last_number=Inquiry.last_number + 1).returning(Inquiry.last_number)
+    ).scalar_one()
+    return f"{inquiry.code}{number:06d}"
+
+
+def _new_document(incoming: Incoming, staged: Staged, mime: str) -> Document:
+    document = Document(
+        inquiry_id=incoming.inquiry.id,
+        urn=allocate_urn(incoming.inquiry),
+        title=incoming.title.strip()[:500] or Path(incoming.filename).stem[:500] or "Untitled",
+        original_filename=incoming.filename,
+        mime=mime,
+        size=staged.size,
+        sha256=staged.sha256,
+        doc_type=incoming.doc_type,
+        source=incoming.source.strip()[:200],
+        status=Status.RECEIVED,
+        parent_id=incoming.parent.id if incoming.parent else None,
+        uploaded_by_id=incoming.user.id if incoming.user else None,
+    )
+    db.session.add(document)
+    db.session.flush()
+    _add_receipt(document, incoming, duplicate=False)
+    audit.record("document_received", user=incoming.user, object_type="document",
+                 object_id=document.id, inquiry_id=document.inquiry_id, urn=document.urn,
+                 filename=incoming.filename, sha256=staged.sha256, channel=incoming.channel)
+    return document
+
+
+def _add_receipt(document: Document, incoming: Incoming, *, duplicate: bool) -> None:
+    db.session.add(Receipt(
+        document_id=document.id, filename=incoming.filename, channel=incoming.channel,
+        duplicate=duplicate, received_by_id=incoming.user.id if incoming.user else None,
+        batch_id=incoming.batch.id if incoming.batch else None,
+    ))
+
+
+def _note_in_batch(incoming: Incoming, outcome: Outcome) -> None:
+    if incoming.batch is None:
+        return
+    db.session.add(BatchItem(
+        batch_id=incoming.batch.id, filename=outcome.filename, outcome=outcome.outcome,
+        reason=outcome.reason, document_id=outcome.document.id if outcome.document else None,
+    ))
+    db.session.commit()
+
+
+# --- processing (runs in a job) -------------------------------------------------------------
+
+def process(document_id: int) -> str | None:
+    """Extract a stored document's text into Page rows. Returns the new status."""
+    document = db.session.get(Document, document_id)
+    if document is None or document.status not in (Status.RECEIVED, Status.EXTRACTING):
+        return None
+    document.status = Status.EXTRACTING
+    document.attempts += 1
+    document.ocr_done = document.ocr_total = 0
+    db.session.commit()
+    faults.point("extracting")
+    config = current_app.config
+    path = str(store().path_for(document.sha256))
+    try:
+        result = extract.extract(
+            path, document.mime,
+            cpu_seconds=config["EXTRACT_TIMEOUT"], memory_mb=config["EXTRACT_MEMORY_MB"],
+            zip_limits=extract.ZipLimits(
+                max_uncompressed_bytes=config["ZIP_MAX_UNCOMPRESSED_MB"] * 1024 * 1024,
+                max_ratio=config["ZIP_MAX_RATIO"], max_entries=config["ZIP_MAX_ENTRIES"],
+            ),
+            pdf_text=config["PDF_TEXT"],
+        )
+        no_text_reason = ocr.fill(document, path, result)
+    except extract.ExtractionError as error:
+        return _fail(document, error.reason)
+    if not store().exists(document.sha256):
+        return _fail(document, "The stored original is missing.")
+    _save_pages(document, result, no_text_reason or NO_TEXT_REASON)
+    _receive_attachments(document, result.attachments)
+    return document.status
+
+
+def _fail(document: Document, reason: str) -> str:
+    document.status = Status.FAILED
+    document.reason = reason
+    audit.record("extraction_failed", object_type="document", object_id=document.id,
+                 inquiry_id=document.inquiry_id, urn=document.urn, reason=reason)
+    db.session.commit()
+    return Status.FAILED
+
+
+def _save_pages(document: Document, result: extract.Extracted, no_text_reason: str) -> None:
+    db.session.execute(delete(Page).where(Page.document_id == document.id))
+    db.session.add_all(
+        Page(document_id=document.id, number=number, text=text, ocr=number in result.ocr,
+             ocr_confidence=result.ocr.get(number))
+        for number, text in result.pages
+    )
+    document.page_count = len(result.pages)
+    document.page_label = result.page_label
+    if result.title and document.title == Path(document.original_filename).stem[:500]:
+        document.title = result.title.strip()[:500]
+    document.author = (result.author or "").strip()[:300] or document.author
+    if result.created and document.document_date is None:
+        document.document_date = result.created.replace(tzinfo=None)
+    has_text = any(text.strip() for _, text in result.pages)
+    from ..search import backend
+
+    search = backend()
+    # A transactional backend (PostgreSQL) writes the search rows in this transaction:
+    # committed pages are searchable at once, and no index job is needed.
+    in_step = has_text and search.transactional
+    document.status = (Status.INDEXED if in_step else Status.INDEXING) if has_text \
+        else Status.NO_TEXT
+    document.reason = "" if has_text else no_text_reason
+    document.ocr_total = document.ocr_done = 0  # progress is over; pages carry the flag
+    if search.transactional:
+        search.index_pages([document.id], [])  # also clears rows a retry left behind
+    audit.record("text_extracted", object_type="document", object_id=document.id,
+                 inquiry_id=document.inquiry_id, urn=document.urn, pages=len(result.pages),
+                 ocr_pages=len(result.ocr), status=str(document.status))
+    db.session.commit()
+    faults.point("after_pages_commit")
+    if has_text and not in_step:
+        from .. import queue as jobs
+
+        jobs.enqueue_index()
+
+
+def _receive_attachments(parent: Document, attachments: list[extract.Attachment]) -> None:
+    depth, ancestor = 0, parent
+    while ancestor.parent is not None:
+        depth, ancestor = depth + 1, ancestor.parent
+    if depth >= MAX_ATTACHMENT_DEPTH:
+        return
+    for attachment in attachments:
+        receive(Incoming(
+            stream=io.BytesIO(attachment.data), filename=attachment.filename,
+            inquiry=parent.inquiry, user=parent.uploaded_by, channel="email attachment",
+            doc_type=parent.doc_type, source=parent.source, parent=parent,
+        ))
+
+
+def retry(document: Document, user: User | None) -> bool:
+    """Send a failed or text-less document through extraction again."""
+    if document.status not in (Status.FAILED, Status.NO_TEXT, Status.EXTRACTING,
+                               Status.RECEIVED):
+        return False
+    document.status = Status.RECEIVED
+    document.reason = ""
+    audit.record("retry_requested", user=user, object_type="document", object_id=document.id,
+                 inquiry_id=document.inquiry_id, urn=document.urn)
+    db.session.commit()
+    from .. import queue as jobs
+
+    jobs.enqueue_process(document.id)
+    return True
