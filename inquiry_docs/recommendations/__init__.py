@@ -18,9 +18,8 @@ from sqlalchemy import func, select
 
 from ..access import audit
 from ..db import db
-from ..models import Recommendation, RecommendationSet, User
+from ..models import DEFAULT_SET, Recommendation, RecommendationSet, User
 
-DEFAULT_SET = "iicsa"
 IICSA_NAME = "IICSA final report: concluding recommendations (October 2022)"
 # Number, short title, report part, addressed to: our own words; the official text is
 # left empty and can be filled by importing it.
@@ -65,10 +64,8 @@ MAX_IMPORT_ROWS = 1000
 
 
 def ref(rec: Recommendation) -> str:
-    """How a recommendation is named in search (`rec:13`): its number in the default set,
-    `<set code>-<number>` in any other."""
-    number = rec.number.lower()
-    return number if rec.set.code == DEFAULT_SET else f"{rec.set.code}-{number}"
+    """How a recommendation is named in search (`rec:13`)."""
+    return rec.ref
 
 
 def label(rec: Recommendation) -> str:
