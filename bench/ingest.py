@@ -7,7 +7,7 @@
 
 1. Bare extraction: `extract_inline` over every file in a process pool of --workers.
 2. Indexing alone (Whoosh only): the extracted pages written to a fresh Whoosh index,
-   INDEX_BATCH documents per commit, as `jobs.index_pending` does.
+   INDEX_BATCH documents per commit, as `indexing.index_pending` does.
 3. End to end, once per worker count in --worker-counts (default: --workers), on new
    temporary directories and a new database each time (bench/ingest_e2e.py):
    `inquiry-docs init`, `create-inquiry BEN Bench`, then the real commands, timed from the

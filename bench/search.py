@@ -7,12 +7,12 @@
 
 1. Build (timed): a real app on temporary directories (`create_app`, `upgrade_database`),
    two inquiries and their documents (10 pages each) inserted with SQLAlchemy core inserts,
-   then written to the Whoosh index from those rows by `jobs.index_documents`, INDEX_BATCH
-   documents per commit, as `jobs.index_pending` does (or --index-batch N per commit: all
+   then written to the Whoosh index from those rows by `indexing.index_documents`, INDEX_BATCH
+   documents per commit, as `indexing.index_pending` does (or --index-batch N per commit: all
    of them in one leaves one segment, with none of the merges that a commit every INDEX_BATCH
    documents makes on the way). Reports build time and index size.
 2. Search alone: `WhooshBackend.search` for the first results page (20 documents) with
-   snippets from the database (`web.search.page_texts`, as the results page uses), in a
+   snippets from the database (`search.find.page_texts`, as the results page uses), in a
    scope that sees everything in both inquiries, in a process whose start-up objects are
    left out of garbage collection as `serve` leaves them (web.server.settle_heap).
 3. Results page: the app served as `inquiry-docs serve` serves it (werkzeug, a fixed
@@ -405,9 +405,9 @@ def build(app, base: Path, pages: int, seed: int, vocabulary: Vocabulary,
           pg_index: str | None = None, index_batch: int | None = None) -> Build:
     from sqlalchemy import insert, select
 
-    from inquiry_docs import queue as jobs
     from inquiry_docs.access import signin as auth
     from inquiry_docs.db import db
+    from inquiry_docs.evidence import indexing
     from inquiry_docs.models import Document, Inquiry, Membership, Page, Status
 
     rng = random.Random(seed)
@@ -517,7 +517,7 @@ def build(app, base: Path, pages: int, seed: int, vocabulary: Vocabulary,
         return Build(pages, len(doc_ids), seed, insert_seconds, index_seconds,
                      search_pg.index_bytes(app), text_bytes, backend="postgres")
     with app.app_context():
-        # Index from the rows, a batch per commit, as jobs.index_pending does.
+        # Index from the rows, a batch per commit, as indexing.index_pending does.
         batch = index_batch or int(app.config["INDEX_BATCH"])
         start = time.perf_counter()
         done = 0
@@ -534,7 +534,7 @@ def build(app, base: Path, pages: int, seed: int, vocabulary: Vocabulary,
             )
             if not ids:
                 break
-            jobs.index_documents(ids)
+            indexing.index_documents(ids)
             done += len(ids)
             elapsed = time.perf_counter() - start
             print(
@@ -590,8 +590,8 @@ def full_scope(app):
 
 def search_once(app, query: str, scope) -> tuple[float, int, str]:
     from inquiry_docs.db import db
+    from inquiry_docs.search.find import page_texts
     from inquiry_docs.search.query import QueryTooBroad
-    from inquiry_docs.web.search import page_texts
 
     backend = app.extensions["search"]
     start = time.perf_counter()
@@ -751,7 +751,7 @@ def render(
     how_indexed = (
         "`PostgresBackend.rebuild`: every search row in one CREATE TABLE ... AS SELECT, "
         "indexes built after the load, then VACUUM ANALYZE" if postgres else
-        f"`jobs.index_documents`, {built.index_batch or 'INDEX_BATCH'} documents per commit, "
+        f"`indexing.index_documents`, {built.index_batch or 'INDEX_BATCH'} documents per commit, "
         "one process")
     backend_name = "PostgresBackend" if postgres else "WhooshBackend"
     kinds = list(dict.fromkeys(k for k, _ in chosen))

@@ -1,7 +1,12 @@
-"""Inquiry Docs: evidence management for public inquiries."""
+"""Inquiry Docs: evidence management for public inquiries.
+
+`create_app()` builds the app in named steps; nothing runs at import time. The areas are
+packages (evidence, extract, search, review, recommendations, access, operations, web, cli)
+over a small base (config, db, models, queue); docs/architecture.md draws the map."""
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +14,7 @@ from flask import Flask
 
 from . import config as settings
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = settings.PROJECT_ROOT
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -21,6 +26,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_templates(app)
     register_blueprints(app)
     register_commands(app)
+    app.extensions["create_app"] = create_app  # to build a sibling app (migrate-to)
     return app
 
 
@@ -56,12 +62,17 @@ def register_extensions(app: Flask) -> None:
     init_security(app)
 
 
-def register_services(app: Flask) -> None:
-    from . import queue as jobs
-    from . import search
+# The modules that declare job tasks (`@queue.task`): imported before the queue binds them.
+TASK_MODULES = ("evidence.ingest", "evidence.indexing", "search.batch", "review.bundles")
 
+
+def register_services(app: Flask) -> None:
+    from . import queue, search
+
+    for name in TASK_MODULES:
+        importlib.import_module(f"{__name__}.{name}")
     search.init_app(app)
-    jobs.init_app(app)
+    queue.init_app(app)
 
 
 def register_templates(app: Flask) -> None:

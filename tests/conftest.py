@@ -75,7 +75,7 @@ def runner(app: Flask):
 
 @pytest.fixture
 def inquiry(app: Flask):
-    from inquiry_docs.web.inquiries import create_inquiry
+    from inquiry_docs.access.inquiries import create_inquiry
 
     return create_inquiry("OLD", "Oldham local inquiry")
 

@@ -7,11 +7,11 @@ import io
 from inquiry_docs import recommendations
 from inquiry_docs.access import signin as auth
 from inquiry_docs.access import tokens
+from inquiry_docs.access.inquiries import create_inquiry
 from inquiry_docs.db import db
 from inquiry_docs.evidence import ingest
 from inquiry_docs.recommendations import links
 from inquiry_docs.review import coding, notes, tags
-from inquiry_docs.web.inquiries import create_inquiry
 from tests import samples
 from tests.conftest import make_user
 

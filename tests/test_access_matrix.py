@@ -12,13 +12,13 @@ import pytest
 from sqlalchemy import select
 
 from inquiry_docs import recommendations
+from inquiry_docs.access.inquiries import create_inquiry
 from inquiry_docs.db import db
 from inquiry_docs.models import Batch, Coding, Document, DocumentTag, Inquiry, Membership, User
 from inquiry_docs.recommendations import links
 from inquiry_docs.review import bundles, notes, tags
 from inquiry_docs.search import batch as batch_search
 from inquiry_docs.search import saved as saved_searches
-from inquiry_docs.web.inquiries import create_inquiry
 from tests import samples
 from tests.conftest import login, make_user, upload
 
@@ -82,13 +82,13 @@ GET_TABLE: dict[str, dict[str, set[int]]] = {
     "recommendations.set_dossier": SIGNED_IN,
     "recommendations.for_document": DOC_READERS,
     "recommendations.edit_link": deny({"researcher": OK, "admin": OK}),
-    "recommendations.import_set": {**{r: {403} for r in ROLES if r not in ("anonymous",
+    "recommendation_sets.import_set": {**{r: {403} for r in ROLES if r not in ("anonymous",
                                                                            "admin")},
                                    "admin": OK},
-    "recommendations.edit_set": {**{r: {403} for r in ROLES if r not in ("anonymous",
+    "recommendation_sets.edit_set": {**{r: {403} for r in ROLES if r not in ("anonymous",
                                                                          "admin")},
                                  "admin": OK},
-    "recommendations.edit": {**{r: {403} for r in ROLES if r not in ("anonymous", "admin")},
+    "recommendation_sets.edit": {**{r: {403} for r in ROLES if r not in ("anonymous", "admin")},
                              "admin": OK},
     "review.tags_page": SIGNED_IN,
     "review.tag_edit": deny({"legal": OK, "admin": OK}),

@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 
 from inquiry_docs.access import audit, audit_query
 from inquiry_docs.access import signin as auth
+from inquiry_docs.access.inquiries import create_inquiry
 from inquiry_docs.db import db
 from inquiry_docs.models import AuditEvent, Membership, User, UserSession
-from inquiry_docs.web.inquiries import create_inquiry
 from tests import samples
 from tests.conftest import PASSWORD, login, make_user, upload
 

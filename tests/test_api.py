@@ -22,10 +22,10 @@ from sqlalchemy import select
 
 from inquiry_docs.access import signin as auth
 from inquiry_docs.access import tokens
+from inquiry_docs.access.inquiries import create_inquiry
 from inquiry_docs.db import db
 from inquiry_docs.evidence import metadata
 from inquiry_docs.models import ApiToken, AuditEvent, Document, Membership, User, utcnow
-from inquiry_docs.web.inquiries import create_inquiry
 from inquiry_docs.web.server import make_server
 from tests import samples
 from tests.conftest import (

@@ -18,15 +18,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, select, text
 
-from inquiry_docs import queue as jobs
 from inquiry_docs import recommendations
+from inquiry_docs.access.inquiries import create_inquiry
 from inquiry_docs.db import db
-from inquiry_docs.evidence import ingest
+from inquiry_docs.evidence import indexing, ingest
 from inquiry_docs.models import Document, Status
-from inquiry_docs.operations import backup_pg
+from inquiry_docs.operations import backup_pg, workers
 from inquiry_docs.recommendations import links
 from inquiry_docs.review import coding, notes, tags
-from inquiry_docs.web.inquiries import create_inquiry
 from tests import samples, services, stack
 from tests.conftest import build_app, make_user
 
@@ -104,8 +103,8 @@ def _reviewed_collection(app):
     first = ingest.receive(ingest.Incoming(
         io.BytesIO(samples.make_pdf(["Safeguarding referral", "Police disclosure"])),
         "first.pdf", inquiry)).document
-    jobs.process_document(first.id)
-    jobs.index_pending()
+    ingest.process(first.id)
+    indexing.index_pending()
     tag = tags.create(admin, inquiry.id, "Operation Fern", "blue", "Police operation")
     tags.apply(admin, tag, [first])
     notes.add(admin, first, 1, "Contradicts the earlier account")
@@ -123,7 +122,7 @@ def test_backup_during_ingest_restores_every_row_original_and_audit_event(tmp_pa
             ingest.receive(ingest.Incoming(io.BytesIO(samples.make_pdf(
                 [f"Statement {n} page {p} about the referral" for p in range(1, 4)])),
                 f"s{n}.pdf", inquiry))
-        jobs.start_consumer(live)
+        workers.start_consumer(live)
         try:
             # Back up once the workers are well under way, not before and not after.
             _wait_for(lambda: sum(s != Status.RECEIVED for s in _statuses()) >= 6)
@@ -132,7 +131,7 @@ def test_backup_during_ingest_restores_every_row_original_and_audit_event(tmp_pa
             assert "Backup written to" in result.output
             _wait_for(lambda: set(_statuses()) <= DONE)
         finally:
-            jobs.stop_consumer(live)
+            workers.stop_consumer(live)
         live_statuses = _statuses()
         db.session.remove()
         db.engine.dispose()
@@ -184,7 +183,7 @@ def test_backup_during_ingest_restores_every_row_original_and_audit_event(tmp_pa
 
         assert run_check(echo=lambda _: None) == 0
         from inquiry_docs.models import User
-        from inquiry_docs.web.search import run_search
+        from inquiry_docs.search.find import run_search
 
         results, _ = run_search(User(is_admin=True, active=True), "referral", None, 0, 50)
         assert results.total_documents == 41

@@ -9,10 +9,10 @@ import json
 import pytest
 from sqlalchemy import select
 
+from inquiry_docs.access.inquiries import create_inquiry
 from inquiry_docs.db import db
 from inquiry_docs.models import AuditEvent, BatchSearch, BatchSearchLine, Document
 from inquiry_docs.search import batch as batch_search
-from inquiry_docs.web.inquiries import create_inquiry
 from tests.conftest import login, make_user, upload
 
 
@@ -117,13 +117,13 @@ def test_the_job_stops_when_the_user_can_no_longer_sign_in(app, inquiry):
 
 
 def test_a_restricted_document_is_not_counted_or_named(app, admin, admin_client, inquiry):
-    from inquiry_docs import queue as jobs
+    from inquiry_docs.evidence import indexing
 
     document = add_text(admin_client, inquiry, "Quarantined evidence about Ashworth.",
                         "r.txt")
     document.restricted = True
     db.session.commit()
-    jobs.index_documents([document.id])
+    indexing.index_documents([document.id])
     reader = make_user("reader@example.org", "reader", inquiry)
     batch = batch_search.start(reader, ["ashworth"])
     db.session.expire_all()
@@ -202,9 +202,9 @@ def test_neutralise_covers_tab_and_carriage_return():
 
 
 def test_the_queue_runs_the_batch(app, admin, admin_client, inquiry):
-    from inquiry_docs import queue as jobs
+    from inquiry_docs import queue
 
-    task = jobs.jobs().batch_search
+    task = queue.bound("run_batch_search")
     add_text(admin_client, inquiry, "Queued words about fostering.", "q.txt")
     batch = BatchSearch(user_id=admin.id, total=1)
     db.session.add(batch)

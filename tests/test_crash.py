@@ -62,7 +62,7 @@ def _receive_files(tmp_path: Path, count: int) -> list[str]:
                 os.environ.pop(key, None)
     with app.app_context():
         upgrade_database()
-        from inquiry_docs.web.inquiries import create_inquiry
+        from inquiry_docs.access.inquiries import create_inquiry
 
         inquiry = create_inquiry("OLD", "Oldham")
         for n in range(count):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from inquiry_docs.access.inquiries import create_inquiry
 from inquiry_docs.db import db
 from inquiry_docs.models import AuditEvent, Document
-from inquiry_docs.web.inquiries import create_inquiry
 from tests import samples
 from tests.conftest import login, make_user, upload
 
@@ -94,7 +94,7 @@ def test_sensitive_document_hidden_from_official_clearance(app, client, admin_cl
     document = _one_document(admin_client, inquiry)
     document.marking = "OFFICIAL-SENSITIVE"
     db.session.commit()
-    from inquiry_docs.queue import index_documents
+    from inquiry_docs.evidence.indexing import index_documents
 
     index_documents([document.id])
     make_user("reader@example.org", "reader", inquiry, clearance="OFFICIAL")
@@ -141,7 +141,7 @@ def test_restricted_document_needs_restricted_access(app, client, admin_client, 
     document.restricted = True
     document.restriction_ref = "RO-3"
     db.session.commit()
-    from inquiry_docs.queue import index_documents
+    from inquiry_docs.evidence.indexing import index_documents
 
     index_documents([document.id])
     make_user("reader@example.org", "reader", inquiry, clearance="OFFICIAL-SENSITIVE")

@@ -9,10 +9,10 @@ import io
 import pytest
 from sqlalchemy import select
 
+from inquiry_docs.access.inquiries import create_inquiry
 from inquiry_docs.db import db
 from inquiry_docs.models import AuditEvent
 from inquiry_docs.search.export import safe_cell
-from inquiry_docs.web.inquiries import create_inquiry
 from tests import samples
 from tests.conftest import login, make_user, upload
 

@@ -22,13 +22,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, select, text
 
-from inquiry_docs import queue as jobs
 from inquiry_docs.access import audit
+from inquiry_docs.access.inquiries import create_inquiry
 from inquiry_docs.db import db
-from inquiry_docs.evidence import ingest
+from inquiry_docs.evidence import indexing, ingest
 from inquiry_docs.models import Batch, BatchItem, Document, Page, Status
+from inquiry_docs.operations import workers
 from inquiry_docs.operations.check import rebuild_index, run_check
-from inquiry_docs.web.inquiries import create_inquiry
 from tests import samples, stack
 from tests.conftest import build_app, login, make_user, require, upload, with_whoosh
 
@@ -180,7 +180,7 @@ def test_disk_full_during_a_database_write_is_retried_once_space_returns(tmp_pat
         outcome = ingest.receive(ingest.Incoming(io.BytesIO(_text_file(200_000)), "big.txt",
                                                  inquiry))
         assert outcome.outcome == ingest.RECEIVED
-        jobs.start_consumer(app, workers=1)
+        workers.start_consumer(app, workers=1)
         try:
             # Each attempt counts itself first: a second attempt means the first one failed.
             deadline = time.monotonic() + 30
@@ -203,7 +203,7 @@ def test_disk_full_during_a_database_write_is_retried_once_space_returns(tmp_pat
                     break
                 time.sleep(0.2)
         finally:
-            jobs.stop_consumer(app)
+            workers.stop_consumer(app)
         assert db.session.get(Document, document.id).status == Status.INDEXED
         assert db.session.get(Document, document.id).page_count >= 1
         _consistent(app.config["DATABASE_URL"])
@@ -320,7 +320,7 @@ def test_a_worker_and_a_reindex_at_the_same_time_lose_nothing(tmp_path):
         for n in range(24):
             ingest.receive(ingest.Incoming(io.BytesIO(samples.make_pdf(
                 [f"racing {n}", f"page two of {n}"])), f"r{n}.pdf", inquiry))
-        jobs.start_consumer(app, workers=2)
+        workers.start_consumer(app, workers=2)
         try:
             deadline = time.monotonic() + 90
             while time.monotonic() < deadline:
@@ -330,7 +330,7 @@ def test_a_worker_and_a_reindex_at_the_same_time_lose_nothing(tmp_path):
                 if statuses == {Status.INDEXED}:
                     break
         finally:
-            jobs.stop_consumer(app)
+            workers.stop_consumer(app)
         db.session.expire_all()
         assert set(db.session.execute(select(Document.status)).scalars()) == {Status.INDEXED}
         assert app.extensions["search"].indexed_page_counts() == \
@@ -349,7 +349,7 @@ def test_a_reindex_between_a_workers_index_write_and_its_commit_loses_nothing(ap
     document.status = Status.INDEXING  # as extraction leaves it for the indexer
     db.session.commit()
     search = app.extensions["search"]
-    search.index_pages([document.id], jobs.index_pages_of(document))  # the worker's write
+    search.index_pages([document.id], indexing.index_pages_of(document))  # the worker's write
     rebuild_index()  # the reindex, between the worker's two steps
     db.session.refresh(document)
     document.status = Status.INDEXED  # the worker's commit

@@ -132,7 +132,7 @@ def test_a_300_page_scan_is_read_in_bounded_memory(tmp_path, needs_tesseract):
     pages = [samples.text_image([f"Sheet {n}"] if n % 50 == 0 else [], small, font_size=30)
              for n in range(1, 301)]
     with app.app_context():
-        from inquiry_docs.web.inquiries import create_inquiry
+        from inquiry_docs.access.inquiries import create_inquiry
 
         inquiry = create_inquiry("OLD", "Oldham local inquiry")
         make_user("admin@example.org", "admin")
@@ -152,7 +152,7 @@ def test_without_tesseract_scans_wait_with_a_reason_and_a_command(tmp_path):
     app = build_app(tmp_path, TESSERACT_CMD=str(tmp_path / "no-such-tesseract"))
     scan = samples.make_scanned_pdf([samples.text_image(NOTEBOOK)])
     with app.app_context():
-        from inquiry_docs.web.inquiries import create_inquiry
+        from inquiry_docs.access.inquiries import create_inquiry
 
         inquiry = create_inquiry("OLD", "Oldham local inquiry")
         make_user("admin@example.org", "admin")
@@ -180,7 +180,7 @@ def test_without_tesseract_scans_wait_with_a_reason_and_a_command(tmp_path):
 def test_ocr_off_leaves_scans_without_text(tmp_path):
     app = build_app(tmp_path, OCR="off")
     with app.app_context():
-        from inquiry_docs.web.inquiries import create_inquiry
+        from inquiry_docs.access.inquiries import create_inquiry
 
         inquiry = create_inquiry("OLD", "Oldham local inquiry")
         make_user("admin@example.org", "admin")

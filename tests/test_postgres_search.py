@@ -19,11 +19,11 @@ from inquiry_docs.models import Document, Status, User
 from inquiry_docs.search import backend
 from inquiry_docs.search import query as ql
 from inquiry_docs.search.facets import Filters
+from inquiry_docs.search.find import page_texts
 from inquiry_docs.search.postgres import compile as pg_query
 from inquiry_docs.search.postgres.backend import RANK_ALL, RANK_LIMIT, RUM_ORDER_LIMIT
 from inquiry_docs.search.postgres.compile import compile_tree
 from inquiry_docs.search.query import QueryTooBroad
-from inquiry_docs.web.search import page_texts
 from tests import samples
 from tests.conftest import build_app, login, make_user, postgres_database, require, upload
 from tests.test_query_fuzz import QUERY_TEXT
@@ -72,12 +72,11 @@ def test_postgres_needs_a_postgres_database(tmp_path):
 
 def test_pages_are_searchable_when_committed_with_no_index_job(app, admin_client, inquiry,
                                                                  monkeypatch):
-    from inquiry_docs import queue as jobs
 
     def no_job() -> None:
         raise AssertionError("no index job is needed")
 
-    monkeypatch.setattr(jobs, "enqueue_index", no_job)
+    monkeypatch.setattr(ingest, "enqueue_index", no_job)
     document = _add(admin_client, inquiry, "a.pdf", ["The lighthouse keeper", "nothing"])
     assert document.status == Status.INDEXED
     assert _rows(document.id) == 2

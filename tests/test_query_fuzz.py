@@ -14,6 +14,8 @@ from inquiry_docs.access.permissions import Grant, Scope
 from inquiry_docs.search import IndexPage
 from inquiry_docs.search import query as ql
 from inquiry_docs.search.query import QueryTooBroad
+from inquiry_docs.search.whoosh import compile as whoosh_compile
+from inquiry_docs.search.whoosh import marking
 from inquiry_docs.search.whoosh.backend import WhooshBackend
 from inquiry_docs.search.whoosh.segments import ColumnRange
 
@@ -144,10 +146,10 @@ PAGE_TEXT = st.one_of(
 def test_snippet_marks_are_the_analysers_own(backend, text):
     """The one-pass tokenizer used for snippets finds what the two analysers find."""
     schema = backend._ix().schema
-    fast = ql.marking_tokenizer(schema["text"].analyzer, schema["exact"].analyzer)
+    fast = marking.marking_tokenizer(schema["text"].analyzer, schema["exact"].analyzer)
     # The index's tokenizer has the shape whose whole words a regular expression finds.
-    assert ql._whole_tokens(schema["text"].analyzer.items[0].expression) is not None
-    slow = ql.analysed_marks(schema["text"].analyzer, schema["exact"].analyzer)
+    assert marking._whole_tokens(schema["text"].analyzer.items[0].expression) is not None
+    slow = marking.analysed_marks(schema["text"].analyzer, schema["exact"].analyzer)
     assert list(fast(text)) == list(slow(text))
 
 
@@ -177,8 +179,9 @@ BOUND_TEXT = st.one_of(st.just(""), DAY.map(lambda d: d.isoformat()),
 def test_date_ranges_from_the_column_match_whooshs_own(dated, low, high):
     parsed = ql.parse(f"date:{low}..{high}")
     searcher = dated._searcher()
-    column = ql.build(parsed.node, searcher.schema, searcher.reader(), dated._memo).query
-    terms = ql.build(parsed.node, searcher.schema, searcher.reader()).query
+    column = whoosh_compile.build(parsed.node, searcher.schema, searcher.reader(),
+                                  dated._memo).query
+    terms = whoosh_compile.build(parsed.node, searcher.schema, searcher.reader()).query
     if isinstance(column, ColumnRange):
         assert set(searcher.docs_for_query(column)) == set(searcher.docs_for_query(terms))
     else:  # a malformed range (no bounds) falls back to plain words, the same both ways
@@ -235,13 +238,14 @@ def test_word_queries_from_the_postings_match_whooshs_own(corpus, text, inquirie
     from whoosh.collectors import FilterCollector
 
     from inquiry_docs.search.whoosh import postings
-    from inquiry_docs.search.whoosh.backend import _scope_filter
+    from inquiry_docs.search.whoosh.collect import scope_filter
 
     scope = Scope({i: Grant("OFFICIAL", False) for i in inquiries})
     searcher = corpus._searcher()
-    query = ql.build(ql.parse(text).node, searcher.schema, searcher.reader(), corpus._memo).query
+    query = whoosh_compile.build(ql.parse(text).node, searcher.schema, searcher.reader(),
+                                 corpus._memo).query
     assume(postings.supported(query))  # e.g. NOT inside OR is left to Whoosh
-    allowed = corpus._allowed(_scope_filter(scope))
+    allowed = corpus._allowed(scope_filter(scope))
     ours = postings.search(corpus._memo, searcher, corpus._local.leaves, query, allowed, 5.0,
                            100_000)
     collector = FilterCollector(searcher.collector(limit=None), allow=allowed)
@@ -264,7 +268,7 @@ def test_expansions_from_remembered_words_match_the_readers(corpus, text, distan
         theirs = {w.decode("utf-8") for w in reader.expand_prefix(field, text)}
     else:
         theirs = set(reader.terms_within(field, text, distance, prefix=1))
-    ours = list(ql._expand(corpus._lexicons(field), text, distance))
+    ours = list(whoosh_compile._expand(corpus._lexicons(field), text, distance))
     assert len(ours) == len(set(ours)) and set(ours) == theirs
 
 
@@ -279,10 +283,10 @@ def test_snippet_spans_are_the_marked_tokens(backend, text, terms):
     from inquiry_docs.search.snippets import match_spans
 
     schema = backend._ix().schema
-    fast = ql.marking_tokenizer(schema["text"].analyzer, schema["exact"].analyzer)
+    fast = marking.marking_tokenizer(schema["text"].analyzer, schema["exact"].analyzer)
     # The index's tokenizer has the shape whose whole words a regular expression finds.
-    assert ql._whole_tokens(schema["text"].analyzer.items[0].expression) is not None
-    slow = ql.analysed_marks(schema["text"].analyzer, schema["exact"].analyzer)
+    assert marking._whole_tokens(schema["text"].analyzer.items[0].expression) is not None
+    slow = marking.analysed_marks(schema["text"].analyzer, schema["exact"].analyzer)
     expected = sorted({(t.startchar, t.endchar) for t in slow(text) if t.text in terms})
     assert match_spans(text, terms, fast) == expected
 

@@ -17,10 +17,11 @@ import time
 
 from sqlalchemy import select
 
-from inquiry_docs import queue as jobs
+from inquiry_docs import queue
 from inquiry_docs.db import db
-from inquiry_docs.evidence import ingest
+from inquiry_docs.evidence import indexing, ingest
 from inquiry_docs.models import Document
+from inquiry_docs.operations import workers
 from tests import samples, stack
 from tests.conftest import build_app
 
@@ -43,23 +44,23 @@ def _statuses() -> list[str]:
 def test_queue_with_consumer_threads_processes_uploads(tmp_path):
     app = build_app(tmp_path, QUEUE_IMMEDIATE=False, WORKERS_IN_SERVER=2)
     expected = "RedisHuey" if stack.is_postgres() else "SqliteHuey"
-    assert type(app.extensions["jobs"].huey).__name__ == expected
+    assert type(queue.huey(app)).__name__ == expected
     assert type(app.extensions["search"]).__name__ == \
         ("PostgresBackend" if stack.is_postgres() else "WhooshBackend")
     with app.app_context():
-        from inquiry_docs.web.inquiries import create_inquiry
+        from inquiry_docs.access.inquiries import create_inquiry
 
         inquiry = create_inquiry("OLD", "Oldham")
         for n in range(6):
             ingest.receive(ingest.Incoming(io.BytesIO(samples.make_pdf([f"queued {n}"])),
                                            f"q{n}.pdf", inquiry))
         assert _statuses() == ["received"] * 6
-        assert jobs.queue_depth(app) == 6
-        jobs.start_consumer(app)
+        assert queue.depth(app) == 6
+        workers.start_consumer(app)
         try:
             _wait_for(lambda: _statuses() == ["indexed"] * 6)
         finally:
-            jobs.stop_consumer(app)
+            workers.stop_consumer(app)
         assert app.extensions["search"].indexed_page_counts() == dict.fromkeys(range(1, 7), 1)
 
 
@@ -71,12 +72,12 @@ def test_index_lock_timeout_is_retried_until_the_index_is_free(tmp_path):
     fd = os.open(os.path.join(index_dir, "write.lock"), os.O_RDWR | os.O_CREAT)
     fcntl.flock(fd, fcntl.LOCK_EX)  # another writer holds the index
     with app.app_context():
-        from inquiry_docs.web.inquiries import create_inquiry
+        from inquiry_docs.access.inquiries import create_inquiry
 
         inquiry = create_inquiry("OLD", "Oldham")
         ingest.receive(ingest.Incoming(io.BytesIO(samples.make_pdf(["locked out"])), "l.pdf",
                                        inquiry))
-        jobs.start_consumer(app, workers=1)
+        workers.start_consumer(app, workers=1)
         try:
             _wait_for(lambda: _statuses() == ["indexing"])
             time.sleep(1.0)  # at least one attempt has failed on the lock by now
@@ -84,7 +85,7 @@ def test_index_lock_timeout_is_retried_until_the_index_is_free(tmp_path):
             threading.Timer(0, lambda: os.close(fd)).start()
             _wait_for(lambda: _statuses() == ["indexed"], timeout=30)
         finally:
-            jobs.stop_consumer(app)
+            workers.stop_consumer(app)
 
 
 def _generation(app) -> int:
@@ -98,10 +99,10 @@ def test_documents_extracted_together_share_index_commits(tmp_path):
     app = build_app(tmp_path, SEARCH_BACKEND="whoosh", QUEUE_IMMEDIATE=False,
                     INDEX_MIN_PAGES=1000, INDEX_DELAY=60)
     with app.app_context():
-        from inquiry_docs.web.inquiries import create_inquiry
+        from inquiry_docs.access.inquiries import create_inquiry
 
         inquiry = create_inquiry("OLD", "Oldham")
-        jobs.start_consumer(app, workers=2)
+        workers.start_consumer(app, workers=2)
         started = time.monotonic()
         try:
             for n in range(12):  # arriving while earlier ones are being read
@@ -110,7 +111,7 @@ def test_documents_extracted_together_share_index_commits(tmp_path):
                 time.sleep(0.05)
             _wait_for(lambda: _statuses() == ["indexed"] * 12, timeout=50)
         finally:
-            jobs.stop_consumer(app)
+            workers.stop_consumer(app)
         # Once nothing is left to extract the run goes ahead: no waiting out INDEX_DELAY.
         assert time.monotonic() - started < 50
         assert _generation(app) <= 4
@@ -120,18 +121,18 @@ def test_documents_extracted_together_share_index_commits(tmp_path):
 def test_a_run_requested_by_a_stopped_process_is_resumed(tmp_path):
     app = build_app(tmp_path, SEARCH_BACKEND="whoosh", QUEUE_IMMEDIATE=False)
     with app.app_context():
-        from inquiry_docs.web.inquiries import create_inquiry
+        from inquiry_docs.access.inquiries import create_inquiry
 
         inquiry = create_inquiry("OLD", "Oldham")
         outcome = ingest.receive(ingest.Incoming(io.BytesIO(samples.make_pdf(["left over"])),
                                                  "left.pdf", inquiry))
-        jobs.process_document(outcome.document.id)  # extracted; its index run is queued
-        huey = app.extensions["jobs"].huey
+        ingest.process(outcome.document.id)  # extracted; its index run is queued
+        huey = queue.huey(app)
         huey.flush()  # ...and lost with the process that queued it
-        huey.put(jobs.INDEX_REQUESTED, str(time.time()))  # whose request flag stayed set
+        huey.put(indexing.INDEX_REQUESTED, str(time.time()))  # whose request flag stayed set
         assert _statuses() == ["indexing"]
-        jobs.start_consumer(app, workers=1)
+        workers.start_consumer(app, workers=1)
         try:
             _wait_for(lambda: _statuses() == ["indexed"])
         finally:
-            jobs.stop_consumer(app)
+            workers.stop_consumer(app)

@@ -18,12 +18,13 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from inquiry_docs import queue as jobs
+from inquiry_docs import queue
+from inquiry_docs.access.inquiries import create_inquiry
 from inquiry_docs.db import db
-from inquiry_docs.evidence import ingest
+from inquiry_docs.evidence import indexing, ingest
 from inquiry_docs.models import Document, Page
+from inquiry_docs.operations import workers
 from inquiry_docs.operations.check import run_check
-from inquiry_docs.web.inquiries import create_inquiry
 from tests import samples
 from tests.conftest import build_app
 
@@ -35,10 +36,10 @@ def redis_app(tmp_path: Path, redis_url: str) -> Iterator[Flask]:
     # INDEX_DELAY short: a document left "extracting" by a killed worker makes index runs
     # wait that long for it.
     app = build_app(tmp_path, QUEUE_IMMEDIATE=False, QUEUE_URL=redis_url, INDEX_DELAY=1.0)
-    assert type(app.extensions["jobs"].huey).__name__ == "RedisHuey"
+    assert type(queue.huey(app)).__name__ == "RedisHuey"
     with app.app_context():
         yield app
-        jobs.stop_consumer(app)
+        workers.stop_consumer(app)
         db.session.remove()
         db.engine.dispose()
 
@@ -83,8 +84,8 @@ def _indexed_pages(app: Flask) -> dict[int, int]:
 def test_consumer_threads_take_uploads_from_redis(redis_app):
     ids = _receive(5)
     assert _statuses() == ["received"] * 5
-    assert jobs.queue_depth(redis_app) == 5  # the jobs wait in Redis
-    jobs.start_consumer(redis_app, workers=2)
+    assert queue.depth(redis_app) == 5  # the jobs wait in Redis
+    workers.start_consumer(redis_app, workers=2)
     _wait_for(lambda: _statuses() == ["indexed"] * 5)
     assert _indexed_pages(redis_app) == dict.fromkeys(ids, 2)
     assert run_check(echo=lambda _: None) == 0
@@ -102,7 +103,7 @@ def test_a_worker_killed_while_extracting_leaves_the_document_to_retry(redis_app
     assert run_check(echo=messages.append) == 2  # both are unfinished as far as it can tell
     assert f"UNFINISHED document id {first} was never read" in messages
 
-    jobs.start_consumer(redis_app, workers=2)  # the second job is still waiting in Redis
+    workers.start_consumer(redis_app, workers=2)  # the second job is still waiting in Redis
     _wait_for(lambda: _statuses() == ["extracting", "indexed"])
     assert ingest.retry(db.session.get(Document, first), None)  # the Retry button's call
     _wait_for(lambda: _statuses() == ["indexed", "indexed"])
@@ -117,16 +118,16 @@ def test_a_worker_killed_between_extraction_and_index_is_resumed_by_the_next(red
     assert died.returncode == -signal.SIGKILL, died.stderr[-2000:]
     assert _statuses() == ["indexing"]  # its pages are committed, its index run never asked
     assert _indexed_pages(redis_app) == {}
-    jobs.start_consumer(redis_app, workers=1)  # a worker starting resumes waiting documents
+    workers.start_consumer(redis_app, workers=1)  # a worker starting resumes waiting documents
     _wait_for(lambda: _statuses() == ["indexed"])
     assert _indexed_pages(redis_app) == {only: 2}
 
 
 def test_a_run_request_lost_with_a_worker_does_not_hold_up_later_documents(redis_app):
-    jobs.start_consumer(redis_app, workers=2)
-    huey = redis_app.extensions["jobs"].huey
+    workers.start_consumer(redis_app, workers=2)
+    huey = queue.huey(redis_app)
     # A worker that died while its index run waited left the request behind, long ago.
-    huey.put(jobs.INDEX_REQUESTED, str(time.time() - jobs.INDEX_REQUEST_LOST
+    huey.put(indexing.INDEX_REQUESTED, str(time.time() - indexing.INDEX_REQUEST_LOST
                                        - redis_app.config["INDEX_DELAY"] - 1))
     ids = _receive(2)
     _wait_for(lambda: _statuses() == ["indexed"] * 2)

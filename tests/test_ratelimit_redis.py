@@ -31,7 +31,7 @@ def test_two_processes_share_the_sign_in_throttle_through_the_queues_redis(tmp_p
     app = build_app(tmp_path, QUEUE_URL=redis_url)  # no RATELIMIT_STORAGE_URL set
     assert app.config["RATELIMIT_STORAGE_URI"] == redis_url
     with app.app_context():
-        from inquiry_docs.web.inquiries import create_inquiry
+        from inquiry_docs.access.inquiries import create_inquiry
 
         member = make_user("reader@example.org", "reader", create_inquiry("OLD", "Oldham"))
         client = app.test_client()

@@ -11,6 +11,7 @@ import docx
 import pytest
 from sqlalchemy import func, select
 
+from inquiry_docs.access.inquiries import create_inquiry
 from inquiry_docs.db import db
 from inquiry_docs.evidence import metadata
 from inquiry_docs.models import (
@@ -23,7 +24,6 @@ from inquiry_docs.models import (
     User,
 )
 from inquiry_docs.recommendations import IICSA_FINAL, ensure_default_set
-from inquiry_docs.web.inquiries import create_inquiry
 from tests import samples
 from tests.conftest import login, make_user, upload
 
@@ -363,7 +363,7 @@ def test_the_migrations_build_the_tables_the_models_describe(app):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from inquiry_docs.search.postgres.backend import SCHEMA_OBJECTS
+    from inquiry_docs.search.postgres.rows import SCHEMA_OBJECTS
 
     def models_only(obj, name, type_, reflected, compare_to) -> bool:
         # The PostgreSQL search's own tables and index (migration 0009) are not models.

@@ -64,10 +64,10 @@ def _ranked(tmp_path_factory: pytest.TempPathFactory, overrides: dict) -> dict[s
     from sqlalchemy import select
 
     from inquiry_docs.access import permissions
+    from inquiry_docs.access.inquiries import create_inquiry
     from inquiry_docs.db import db
     from inquiry_docs.models import Document, Status
     from inquiry_docs.search import backend
-    from inquiry_docs.web.inquiries import create_inquiry
 
     app: Flask = build_app(tmp_path_factory.mktemp("relevance"), **overrides)
     with app.app_context():

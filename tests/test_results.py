@@ -8,13 +8,13 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
+from inquiry_docs.access.inquiries import create_inquiry
 from inquiry_docs.access.permissions import scope_for
 from inquiry_docs.db import db
 from inquiry_docs.evidence import metadata
 from inquiry_docs.models import Document, User
 from inquiry_docs.search import backend
 from inquiry_docs.search.facets import Filters, parse_filters
-from inquiry_docs.web.inquiries import create_inquiry
 from tests import samples
 from tests.conftest import login, make_user, upload
 

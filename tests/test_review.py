@@ -12,9 +12,9 @@ import zipfile
 import pytest
 from sqlalchemy import select
 
+from inquiry_docs.access.inquiries import create_inquiry
 from inquiry_docs.db import db
 from inquiry_docs.models import AuditEvent, Coding, Document, DocumentTag, Membership, Note, Tag
-from inquiry_docs.web.inquiries import create_inquiry
 from tests import samples
 from tests.conftest import login, make_user, upload, with_whoosh
 

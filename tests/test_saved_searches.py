@@ -8,11 +8,11 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from sqlalchemy import select
 
-from inquiry_docs import queue as jobs
+from inquiry_docs.access.inquiries import create_inquiry
 from inquiry_docs.db import db
+from inquiry_docs.evidence import indexing
 from inquiry_docs.models import AuditEvent, Document, SavedSearch, SavedSearchRun
 from inquiry_docs.search import saved as saved_searches
-from inquiry_docs.web.inquiries import create_inquiry
 from tests.conftest import login, make_user, upload
 
 
@@ -72,7 +72,7 @@ def test_restricted_and_sensitive_documents_are_never_counted(app, admin_client,
     restricted.restricted = True
     sensitive.marking = "OFFICIAL-SENSITIVE"
     db.session.commit()
-    jobs.index_documents([restricted.id, sensitive.id])
+    indexing.index_documents([restricted.id, sensitive.id])
     assert saved_searches.new_since_last_run(reader, saved).count == 0
     # The same search, seen by someone cleared for both, counts both.
     admin = db.session.execute(select(type(reader)).where(type(reader).is_admin)).scalar_one()

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from inquiry_docs.cli import serve
+from inquiry_docs.cli.serve import serve
 from inquiry_docs.db import db
 from tests import stack
 from tests.conftest import PASSWORD, build_app, make_user
@@ -58,7 +58,7 @@ def _prepare(tmp_path: Path) -> None:
     """A database with one reader, made the way the server will find it."""
     app = build_app(tmp_path, SECRET_KEY="serve-workers-test")
     with app.app_context():
-        from inquiry_docs.web.inquiries import create_inquiry
+        from inquiry_docs.access.inquiries import create_inquiry
 
         make_user("reader@example.org", "reader", create_inquiry("OLD", "Oldham"))
         db.session.remove()
@@ -208,10 +208,11 @@ def test_embedded_server_stops_cleanly_on_sigterm(tmp_path):
 def test_job_worker_stops_gracefully_on_sigterm(tmp_path):
     from huey.consumer import Consumer
 
-    from inquiry_docs import queue as jobs
+    from inquiry_docs import queue
+    from inquiry_docs.operations import workers
 
-    if "graceful_signal" in jobs.graceful_on_sigterm():
-        consumer = Consumer(jobs.make_huey("memory://"), **jobs.graceful_on_sigterm())
+    if "graceful_signal" in workers.graceful_on_sigterm():
+        consumer = Consumer(queue.make_huey("memory://"), **workers.graceful_on_sigterm())
         assert consumer._signal_actions[signal.SIGTERM] == (False, True)  # graceful
     _prepare(tmp_path)
     output = tmp_path / "worker.out"

@@ -142,7 +142,7 @@ def test_each_app_starts_with_fresh_counts(tmp_path, client, member):
     assert codes[-1] == 429
     second = build_app(tmp_path / "second")
     with second.app_context():
-        from inquiry_docs.web.inquiries import create_inquiry
+        from inquiry_docs.access.inquiries import create_inquiry
 
         make_user(member.email, "reader", create_inquiry("OLD", "Oldham"))
         assert _post_login(second.test_client(), member.email).status_code == 302

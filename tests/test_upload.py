@@ -124,7 +124,7 @@ def test_over_the_size_limit_is_413_with_a_readable_page(tmp_path):
 
     app = build_app(tmp_path, MAX_UPLOAD_MB=1)
     with app.app_context():
-        from inquiry_docs.web.inquiries import create_inquiry
+        from inquiry_docs.access.inquiries import create_inquiry
 
         inquiry = create_inquiry("OLD", "Oldham")
         make_user("admin@example.org", "admin")

@@ -6,36 +6,11 @@ from __future__ import annotations
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy import select
 
-from .. import extract
-from .. import queue as jobs
-from ..access import audit
 from ..db import db
-from ..evidence import ocr
-from ..models import Document, Status
-
-
-def waiting_for_ocr() -> list[Document]:
-    """Documents that OCR could still read: scans and PDFs that ended without text."""
-    return list(db.session.execute(
-        select(Document).where(Document.status == Status.NO_TEXT,
-                               Document.mime.in_(sorted(extract.PAGED)))
-        .order_by(Document.id)
-    ).scalars())
-
-
-def queue_ocr(documents: list[Document]) -> int:
-    """Send documents through reading again (text layer, then OCR); audited."""
-    for document in documents:
-        document.status = Status.RECEIVED
-        document.reason = ""
-        audit.record("ocr_requested", object_type="document", object_id=document.id,
-                     inquiry_id=document.inquiry_id, urn=document.urn)
-    db.session.commit()
-    for document in documents:
-        jobs.enqueue_process(document.id)
-    return len(documents)
+from ..evidence import ingest, ocr
+from ..operations import workers as job_workers
+from .ingest import wait_for
 
 
 @click.command("ocr")
@@ -52,7 +27,7 @@ def ocr_cmd(urns: tuple[str, ...], all_no_text: bool, workers: int) -> None:
     if not ocr.available():
         raise click.ClickException("OCR not available: install Tesseract (Debian: "
                                    "apt-get install tesseract-ocr tesseract-ocr-eng).")
-    documents = waiting_for_ocr()
+    documents = ingest.waiting_for_ocr()
     if urns:
         wanted = {u.strip().upper() for u in urns}
         documents = [d for d in documents if d.urn in wanted]
@@ -62,15 +37,13 @@ def ocr_cmd(urns: tuple[str, ...], all_no_text: bool, workers: int) -> None:
     if not documents:
         click.echo("No documents are waiting for OCR.")
         return
-    from . import wait_for
-
     app = current_app._get_current_object()
-    jobs.start_consumer(app, workers=workers)
+    job_workers.start_consumer(app, workers=workers)
     try:
-        queue_ocr(documents)
+        ingest.queue_ocr(documents)
         wait_for([d.id for d in documents])
     finally:
-        jobs.stop_consumer(app)
+        job_workers.stop_consumer(app)
     counts: dict[str, int] = {}
     for document in documents:
         db.session.refresh(document)

@@ -20,13 +20,15 @@ from typing import BinaryIO
 
 from flask import current_app
 from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
-from .. import extract, faults
+from .. import extract, faults, queue
 from ..access import audit
 from ..db import db
 from ..models import Batch, BatchItem, Document, Inquiry, Page, Receipt, Status, User
+from ..search import IndexLocked, backend
 from . import ocr
+from .indexing import RETRIES, enqueue_index
 from .storage import Staged, Store, TooLarge
 
 log = logging.getLogger(__name__)
@@ -104,9 +106,7 @@ def receive(incoming: Incoming) -> Outcome:
                      reason=outcome.reason, sha256=outcome.sha256)
         db.session.commit()
     if outcome.outcome == RECEIVED and outcome.document is not None:
-        from .. import queue as jobs
-
-        jobs.enqueue_process(outcome.document.id)
+        process.enqueue(outcome.document.id)
     return outcome
 
 
@@ -203,6 +203,7 @@ def _note_in_batch(incoming: Incoming, outcome: Outcome) -> None:
 
 # --- processing (runs in a job) -------------------------------------------------------------
 
+@queue.task("process_document", retries=RETRIES, transient=(IndexLocked, OperationalError))
 def process(document_id: int) -> str | None:
     """Extract a stored document's text into Page rows. Returns the new status."""
     document = db.session.get(Document, document_id)
@@ -259,8 +260,6 @@ def _save_pages(document: Document, result: extract.Extracted, no_text_reason: s
     if result.created and document.document_date is None:
         document.document_date = result.created.replace(tzinfo=None)
     has_text = any(text.strip() for _, text in result.pages)
-    from ..search import backend
-
     search = backend()
     # A transactional backend (PostgreSQL) writes the search rows in this transaction:
     # committed pages are searchable at once, and no index job is needed.
@@ -277,9 +276,7 @@ def _save_pages(document: Document, result: extract.Extracted, no_text_reason: s
     db.session.commit()
     faults.point("after_pages_commit")
     if has_text and not in_step:
-        from .. import queue as jobs
-
-        jobs.enqueue_index()
+        enqueue_index()
 
 
 def _receive_attachments(parent: Document, attachments: list[extract.Attachment]) -> None:
@@ -306,7 +303,27 @@ def retry(document: Document, user: User | None) -> bool:
     audit.record("retry_requested", user=user, object_type="document", object_id=document.id,
                  inquiry_id=document.inquiry_id, urn=document.urn)
     db.session.commit()
-    from .. import queue as jobs
-
-    jobs.enqueue_process(document.id)
+    process.enqueue(document.id)
     return True
+
+
+def waiting_for_ocr() -> list[Document]:
+    """Documents that OCR could still read: scans and PDFs that ended without text."""
+    return list(db.session.execute(
+        select(Document).where(Document.status == Status.NO_TEXT,
+                               Document.mime.in_(sorted(extract.PAGED)))
+        .order_by(Document.id)
+    ).scalars())
+
+
+def queue_ocr(documents: list[Document]) -> int:
+    """Send documents through reading again (text layer, then OCR); audited."""
+    for document in documents:
+        document.status = Status.RECEIVED
+        document.reason = ""
+        audit.record("ocr_requested", object_type="document", object_id=document.id,
+                     inquiry_id=document.inquiry_id, urn=document.urn)
+    db.session.commit()
+    for document in documents:
+        process.enqueue(document.id)
+    return len(documents)

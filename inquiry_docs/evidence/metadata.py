@@ -8,6 +8,8 @@ from datetime import datetime
 from ..access import audit
 from ..db import db
 from ..models import DOC_TYPES, MARKINGS, Document, Status, User
+from ..search import backend
+from .indexing import enqueue_index
 
 EDITABLE = ("title", "doc_type", "source", "document_date")
 
@@ -117,8 +119,6 @@ def commit_and_reindex(*documents: Document) -> None:
     Every document change (details, marking, tags, coding) ends here, so search agrees
     with the database once the single index writer has run.
     """
-    from ..search import backend
-
     search = backend()
     if search.transactional:
         # Filters are read from their tables at search time; only a new title changes
@@ -133,6 +133,4 @@ def commit_and_reindex(*documents: Document) -> None:
             reindex = True
     db.session.commit()
     if reindex:
-        from .. import queue as jobs
-
-        jobs.enqueue_index()
+        enqueue_index()

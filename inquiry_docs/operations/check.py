@@ -8,8 +8,8 @@ from collections.abc import Callable
 from flask import current_app
 from sqlalchemy import func, select
 
-from .. import queue as jobs
 from ..db import db
+from ..evidence import indexing, ingest
 from ..evidence.storage import Store
 from ..models import Document, Page, Status
 from ..search import backend
@@ -42,7 +42,7 @@ def rebuild_index(progress: bool = False) -> int:
             ).scalars().all()
             if not documents:
                 break
-            pages = [p for d in documents for p in jobs.index_pages_of(d)]
+            pages = [p for d in documents for p in indexing.index_pages_of(d)]
             search.index_pages([d.id for d in documents], pages)
             last = documents[-1].id
             done += len(documents)
@@ -128,7 +128,7 @@ def _check_index(repair: bool, echo: Echo, rebuild: bool = True) -> int:
             backend().delete_documents(orphans)
         for start in range(0, len(wrong), current_app.config["INDEX_BATCH"]):
             _mark_for_indexing(wrong[start:start + current_app.config["INDEX_BATCH"]])
-        jobs.index_pending()
+        indexing.index_pending()
         echo(f"repaired: dropped {len(orphans)} orphan(s), indexed {len(wrong)} document(s)")
     return len(orphans) + len(wrong)
 
@@ -150,8 +150,8 @@ def _check_stuck(repair: bool, echo: Echo) -> int:
             document = db.session.get(Document, document_id)
             document.status = Status.RECEIVED
             db.session.commit()
-            jobs.process_document(document_id)
-        jobs.index_pending()
+            ingest.process(document_id)
+        indexing.index_pending()
         if ids:
             echo(f"repaired: read {len(ids)} unfinished document(s)")
     return len(ids)

@@ -16,6 +16,7 @@ from flask import current_app
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
+from .. import queue
 from ..db import db
 from ..models import AuditEvent, Document, Status
 
@@ -27,7 +28,7 @@ def _database() -> None:
 
 
 def _queue() -> None:
-    len(current_app.extensions["jobs"].huey)  # reads the queue's storage (SQLite or Redis)
+    queue.depth(current_app)  # reads the queue's storage (SQLite or Redis)
 
 
 def _index() -> None:
@@ -113,7 +114,7 @@ def status() -> dict[str, Any]:
     waiting = sum(counts.get(s, 0) for s in (Status.RECEIVED, Status.EXTRACTING,
                                              Status.INDEXING))
     try:
-        depth: int | None = len(current_app.extensions["jobs"].huey)
+        depth: int | None = queue.depth(current_app)
     except Exception:
         depth = None
     return {"checks": checks(), "queue_depth": depth, "waiting": waiting,

@@ -140,7 +140,7 @@ def _order(table: Table, dialect: str) -> list[Any]:
 def build_target_app(url: URL, index_dir: str | None = None,
                      search_backend: str | None = None) -> Flask:
     """This installation's settings, with the target database (and index, if given)."""
-    from .. import config, create_app
+    from .. import config
 
     source = current_app.config
     overrides: dict[str, Any] = {
@@ -157,7 +157,8 @@ def build_target_app(url: URL, index_dir: str | None = None,
                                 "--search-backend.")
         overrides["SEARCH_BACKEND"] = search_backend
     try:
-        return create_app(overrides)
+        # The factory that built this app (kept by create_app), so the import runs downwards.
+        return current_app.extensions["create_app"](overrides)
     except ImportError as error:  # psycopg is an extra
         raise TransferError(f"The PostgreSQL driver is not installed ({error}): "
                             "pip install -e '.[postgres]'") from None
@@ -175,9 +176,9 @@ def _schema_revision(engine: Engine) -> str | None:
 def _head_revision() -> str | None:
     from alembic.script import ScriptDirectory
 
-    from .. import ROOT
+    from ..config import PROJECT_ROOT
 
-    return ScriptDirectory(str(ROOT / "migrations")).get_current_head()
+    return ScriptDirectory(str(PROJECT_ROOT / "migrations")).get_current_head()
 
 
 def check_source(engine: Engine) -> list[str]:

@@ -121,19 +121,6 @@ def remove(user: User, link: EvidenceLink) -> None:
     commit_and_reindex(document)
 
 
-def refs_by_page(document_id: int) -> dict[int, list[str]]:
-    """For the indexer: each page's linked recommendations, as search names them."""
-    rows = db.session.execute(
-        select(EvidenceLink.page, Recommendation).join(Recommendation)
-        .where(EvidenceLink.document_id == document_id)).all()
-    out: dict[int, list[str]] = {}
-    for page, rec in rows:
-        name = ref(rec)
-        if name not in out.setdefault(page, []):
-            out[page].append(name)
-    return out
-
-
 def get_visible(user: User | None, link_id: int) -> EvidenceLink | None:
     """The link if it exists and its document is visible to the user; None either way."""
     link = db.session.get(EvidenceLink, link_id)

@@ -21,6 +21,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
+from .. import queue
 from ..access import audit, permissions
 from ..db import db
 from ..evidence import ingest
@@ -104,25 +105,16 @@ def start(user: User, docs: list[Document], name: str, skipped: int = 0
                  documents=len(allowed), skipped=outcome.skipped,
                  urns=[d.urn for d in docs if d.id in set(allowed)][:1000])
     db.session.commit()
-    enqueue(bundle.id)
+    build_bundle.enqueue(bundle.id)
     db.session.refresh(bundle)
     return bundle, outcome
-
-
-def enqueue(bundle_id: int) -> None:
-    from .. import queue as jobs
-
-    task = getattr(jobs.jobs(), "bundle", None)
-    if task is None:
-        build_bundle(bundle_id)
-    else:
-        task(bundle_id)
 
 
 def path_of(bundle: Bundle) -> Path:
     return Path(current_app.config["INSTANCE_DIR"]) / "bundles" / f"bundle-{bundle.id}.zip"
 
 
+@queue.task("build_bundle")
 def build_bundle(bundle_id: int) -> str:
     """The job: write the ZIP to a temporary name, then move it into place."""
     bundle = db.session.get(Bundle, bundle_id)

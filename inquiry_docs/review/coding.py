@@ -192,18 +192,6 @@ def assign(user: User, reviewer: User | None, docs: list[Document],
     return outcome
 
 
-def index_fields(document_id: int) -> dict:
-    """What the index holds about a document's review: tag ids and coding values."""
-    from ..models import DocumentTag
-
-    coding = current(document_id)
-    tags = tuple(db.session.execute(select(DocumentTag.tag_id).where(
-        DocumentTag.document_id == document_id).order_by(DocumentTag.tag_id)).scalars())
-    return {"tags": tags, "relevance": coding.relevance, "privilege": coding.privilege,
-            "review": coding.review_status, "reviewer": coding.reviewer_id,
-            "redaction": coding.redaction_needed}
-
-
 def reviewers_for(user: User | None) -> list[User]:
     """Everyone this user may assign documents to, across their inquiries."""
     found: dict[int, User] = {}

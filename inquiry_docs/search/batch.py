@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
+from .. import queue
 from ..access import audit, permissions
 from ..db import db
 from ..models import BatchSearch, BatchSearchLine, Document, User, utcnow
@@ -118,19 +119,9 @@ def start(user: User, queries: Sequence[str], inquiry_id: int | None = None) -> 
     audit.record("batch_search_started", user=user, object_type="batch_search",
                  object_id=batch.id, inquiry_id=inquiry_id, count=len(queries))
     db.session.commit()
-    enqueue(batch.id)
+    run_batch_search.enqueue(batch.id)
     db.session.refresh(batch)
     return batch
-
-
-def enqueue(batch_search_id: int) -> None:
-    from .. import queue as jobs
-
-    task = getattr(jobs.jobs(), "batch_search", None)
-    if task is None:  # the queue has no such task registered: run it here
-        run_batch_search(batch_search_id)
-    else:
-        task(batch_search_id)
 
 
 def _user_may_search(user_id: int) -> User | None:
@@ -147,6 +138,7 @@ def _fail(batch: BatchSearch, message: str) -> None:
     db.session.commit()
 
 
+@queue.task("run_batch_search")
 def run_batch_search(batch_search_id: int) -> str:
     """The job: run every line not yet finished, committing each result as it comes."""
     batch = db.session.get(BatchSearch, batch_search_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import NamedTuple
 
 from markupsafe import Markup, escape
 
@@ -10,6 +11,14 @@ WIDTH = 200
 LEAD = 60
 
 Span = tuple[int, int]
+
+
+class Mark(NamedTuple):
+    """A word of page text in an analysed form, with where it stands."""
+
+    text: str
+    startchar: int
+    endchar: int
 
 
 def match_spans(text: str, terms: set[str], tokenize: Callable[[str], Iterable]) -> list[Span]:

@@ -1,4 +1,6 @@
-"""Blueprints and error pages."""
+"""The web pages and the JSON API: one blueprint per area, each a thin layer that checks
+permission through `guard`, calls the domain packages and renders a template; plus the
+error pages, security headers, templating and the servers (embedded and gunicorn)."""
 
 from __future__ import annotations
 
@@ -39,6 +41,7 @@ def register(app: Flask) -> None:
         health,
         inquiries,
         lists,
+        recommendation_sets,
         recommendations,
         review,
         search,
@@ -46,10 +49,10 @@ def register(app: Flask) -> None:
     )
 
     for module in (auth, account, inquiries, documents, upload, search, lists, review,
-                   recommendations, admin, api, health):
+                   recommendations, recommendation_sets, admin, api, health):
         app.register_blueprint(module.bp)
 
-    from ..search.whoosh.backend import IndexOutdated
+    from ..search.whoosh.files import IndexOutdated
 
     @app.errorhandler(IndexOutdated)
     def _index_outdated(error: IndexOutdated):

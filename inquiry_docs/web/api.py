@@ -20,8 +20,8 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from ..access import audit, permissions, tokens
 from ..db import db
 from ..models import Document, Inquiry, Page, User
+from ..search.find import find, shown_documents
 from ..search.query import QueryTooBroad
-from .search import find, shown_documents
 from .security import csrf, limiter
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")

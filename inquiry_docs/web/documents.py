@@ -169,7 +169,7 @@ def similar(document_id: int):
     text = "\n".join(db.session.execute(rows.limit(PAGES_PER_VIEW * 5)).scalars())
     if number is not None and not text:
         abort(404)
-    from .search import page_texts, shown_documents
+    from ..search.find import page_texts, shown_documents
 
     results = backend().more_like(text, permissions.scope_for(who), exclude=document.id,
                                   limit=MORE_LIKE_SHOWN, snippet_text=page_texts)

@@ -47,17 +47,17 @@ class GunicornServer(BaseApplication):
 
 def _start_jobs(worker: Any) -> None:
     """Job consumer threads in each worker process (WORKERS_IN_SERVER of them, maybe 0)."""
-    from .. import queue as jobs
+    from ..operations.workers import start_consumer
 
-    jobs.start_consumer(worker.wsgi)
+    start_consumer(worker.wsgi)
 
 
 def _stop_jobs(_arbiter: Any, worker: Any) -> None:
-    from .. import queue as jobs
+    from ..operations.workers import stop_consumer
 
     app = getattr(worker, "wsgi", None)
     if isinstance(app, Flask):
-        jobs.stop_consumer(app)
+        stop_consumer(app)
 
 
 def bind_address(host: str, port: int) -> str:

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import re
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from sqlalchemy import func, select
 
-from ..access import audit, permissions
+from ..access import permissions
+from ..access.inquiries import create_inquiry, validate
 from ..db import db
-from ..models import Document, Inquiry
+from ..models import Document
 from . import guard
 
 bp = Blueprint("inquiries", __name__, url_prefix="/inquiries")
-CODE = re.compile(r"^[A-Z]{3}$")
 
 
 @bp.route("/")
@@ -46,27 +44,6 @@ def create():
             return redirect(url_for("inquiries.index"))
     return render_template("inquiries/new.html", errors=errors, code=code, name=name), \
         (400 if errors else 200)
-
-
-def validate(code: str, name: str) -> dict[str, str]:
-    errors = {}
-    if not CODE.match(code):
-        errors["code"] = "Enter a code of exactly 3 letters, like OLD"
-    elif db.session.execute(select(Inquiry).where(Inquiry.code == code)).scalar():
-        errors["code"] = f"An inquiry with code {code} already exists"
-    if not name or len(name) > 200:
-        errors["name"] = "Enter a name of up to 200 characters"
-    return errors
-
-
-def create_inquiry(code: str, name: str, by=None) -> Inquiry:
-    inquiry = Inquiry(code=code, name=name)
-    db.session.add(inquiry)
-    db.session.flush()
-    audit.record("inquiry_created", user=by, object_type="inquiry", object_id=inquiry.id,
-                 inquiry_id=inquiry.id, code=code, name=name)
-    db.session.commit()
-    return inquiry
 
 
 def document_count(inquiry_id: int) -> int:

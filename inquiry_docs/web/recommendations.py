@@ -1,5 +1,5 @@
 """Recommendations: dashboard, recommendation pages, evidence links, suggestions, tracking,
-coverage matrix, dossiers, and the admin's import and edit pages.
+coverage matrix and dossiers (the admin's import and edit pages: recommendation_sets.py).
 
 Every access question goes to permissions.py: a set is seen by those it belongs to, links
 and counts only ever include documents the user may see.
@@ -41,19 +41,12 @@ from ..recommendations import (
     DEFAULT_SET,
     coverage,
     dossier,
-    import_rows,
     label,
     links,
-    parse_import,
     ref,
     suggestions,
     tracking,
 )
-from ..recommendations import create_set as make_set
-from ..recommendations import update_recommendation as save_recommendation
-from ..recommendations import update_set as save_set
-from ..recommendations import validate_recommendation as check_recommendation
-from ..recommendations import validate_set as check_set
 from ..search.export import safe_cell
 from . import guard
 
@@ -63,14 +56,14 @@ bp = Blueprint("recommendations", __name__, url_prefix="/recommendations")
 # --- lookups --------------------------------------------------------------------------
 
 
-def _set_or_404(set_id: int) -> RecommendationSet:
+def set_or_404(set_id: int) -> RecommendationSet:
     rset = db.session.get(RecommendationSet, set_id)
     if rset is None or not permissions.can_see_set(guard.user(), rset):
         abort(404)
     return rset
 
 
-def _rec_or_404(rec_id: int) -> Recommendation:
+def rec_or_404(rec_id: int) -> Recommendation:
     rec = db.session.get(Recommendation, rec_id)
     if rec is None or not permissions.can_see_set(guard.user(), rec.set):
         abort(404)
@@ -96,12 +89,12 @@ def _current_set() -> RecommendationSet | None:
         (sets[0] if sets else None)
 
 
-def _int(value: str | None) -> int | None:
+def form_int(value: str | None) -> int | None:
     return to_int_or_none(value or "")
 
 
 def _link_input(form) -> links.LinkInput:
-    return links.LinkInput(_int(form.get("page")), form.get("stance", ""),
+    return links.LinkInput(form_int(form.get("page")), form.get("stance", ""),
                            form.get("note", "")[:links.MAX_NOTE + 1],
                            form.get("quote", "")[:links.MAX_QUOTE + 1])
 
@@ -172,7 +165,7 @@ def _show(rec: Recommendation, errors: dict | None = None, form=None, status: in
 
 def _filter_label(filters: dict[str, str]) -> str:
     if "inquiry" in filters:
-        inquiry = db.session.get(Inquiry, _int(filters["inquiry"]) or 0)
+        inquiry = db.session.get(Inquiry, form_int(filters["inquiry"]) or 0)
         return f"from {inquiry.code}" if inquiry else ""
     if "type" in filters:
         return f"of type {DOC_TYPES.get(filters['type'], filters['type'])}"
@@ -184,7 +177,7 @@ def _filter_label(filters: dict[str, str]) -> str:
 @bp.route("/<int:rec_id>")
 @login_required
 def show(rec_id: int):
-    rec = _rec_or_404(rec_id)
+    rec = rec_or_404(rec_id)
     # The page quotes evidence, so who saw which passages is recorded like a document view.
     shown = links.for_recommendation(guard.user(), rec)
     audit.record("recommendation_viewed", user=guard.user(), object_type="recommendation",
@@ -207,7 +200,7 @@ def _document_by_urn(urn: str) -> Document | None:
 @login_required
 def add_link(rec_id: int):
     """From the recommendation page: a document by URN, a page, a stance, a note."""
-    rec = _rec_or_404(rec_id)
+    rec = rec_or_404(rec_id)
     who = _require_for_set("link", rec.set)
     document = _document_by_urn(request.form.get("urn", ""))
     if document is None:
@@ -256,7 +249,7 @@ def link_document(document_id: int):
     """From the document page: a selected (or typed) passage linked to a recommendation."""
     document = guard.document_or_404(document_id)
     who = guard.require("link", document.inquiry_id)
-    rec = db.session.get(Recommendation, _int(request.form.get("recommendation")) or 0)
+    rec = db.session.get(Recommendation, form_int(request.form.get("recommendation")) or 0)
     if rec is None or not permissions.can_see_set(who, rec.set):
         return _document_page(document, {"recommendation": "Choose a recommendation"},
                               request.form, 400)
@@ -308,8 +301,8 @@ def delete_link(link_id: int):
 
 
 def _suggested(rec: Recommendation) -> tuple[Document, int]:
-    document = guard.document_or_404(_int(request.form.get("document_id")) or 0)
-    page = _int(request.form.get("page"))
+    document = guard.document_or_404(form_int(request.form.get("document_id")) or 0)
+    page = form_int(request.form.get("page"))
     if page is None or not 1 <= page <= max(document.page_count, 1):
         abort(400)
     return document, page
@@ -318,7 +311,7 @@ def _suggested(rec: Recommendation) -> tuple[Document, int]:
 @bp.route("/<int:rec_id>/suggestions/accept", methods=["POST"])
 @login_required
 def accept(rec_id: int):
-    rec = _rec_or_404(rec_id)
+    rec = rec_or_404(rec_id)
     who = _require_for_set("link", rec.set)
     document, page = _suggested(rec)
     if not links.may_link(who, rec, document):
@@ -336,7 +329,7 @@ def accept(rec_id: int):
 @bp.route("/<int:rec_id>/suggestions/reject", methods=["POST"])
 @login_required
 def reject(rec_id: int):
-    rec = _rec_or_404(rec_id)
+    rec = rec_or_404(rec_id)
     who = _require_for_set("link", rec.set)
     document, page = _suggested(rec)
     if not links.may_link(who, rec, document):
@@ -349,7 +342,7 @@ def reject(rec_id: int):
 @bp.route("/<int:rec_id>/keywords", methods=["POST"])
 @login_required
 def keywords(rec_id: int):
-    rec = _rec_or_404(rec_id)
+    rec = rec_or_404(rec_id)
     who = _require_for_set("link", rec.set)
     changed = tracking.set_keywords(who, rec, request.form.get("keywords", ""))
     flash("Keywords saved." if changed else "Nothing was changed.", "success")
@@ -362,7 +355,7 @@ def keywords(rec_id: int):
 @bp.route("/<int:rec_id>/status", methods=["POST"])
 @login_required
 def status(rec_id: int):
-    rec = _rec_or_404(rec_id)
+    rec = rec_or_404(rec_id)
     who = _require_for_set("track", rec.set)
     response, rag = request.form.get("response", ""), request.form.get("rag", "")
     errors = tracking.validate_status(response, rag)
@@ -376,7 +369,7 @@ def status(rec_id: int):
 @bp.route("/<int:rec_id>/trail", methods=["POST"])
 @login_required
 def add_event(rec_id: int):
-    rec = _rec_or_404(rec_id)
+    rec = rec_or_404(rec_id)
     who = _require_for_set("track", rec.set)
     form = request.form
     when, date_error = metadata.parse_date(form.get("day", ""), form.get("month", ""),
@@ -401,7 +394,7 @@ def add_event(rec_id: int):
 @bp.route("/<int:rec_id>/notes", methods=["POST"])
 @login_required
 def add_note(rec_id: int):
-    rec = _rec_or_404(rec_id)
+    rec = rec_or_404(rec_id)
     who = _require_for_set("note", rec.set)
     text = request.form.get("note_text", "")
     if not text.strip() or len(text) > tracking.MAX_TEXT:
@@ -418,7 +411,7 @@ def add_note(rec_id: int):
 @bp.route("/sets/<int:set_id>/matrix")
 @login_required
 def matrix(set_id: int):
-    rset = _set_or_404(set_id)
+    rset = set_or_404(set_id)
     m = coverage.matrix(guard.user(), rset, request.args.get("by", "inquiry"))
     return render_template("recommendations/matrix.html", rset=rset, m=m, axes=coverage.AXES)
 
@@ -426,7 +419,7 @@ def matrix(set_id: int):
 @bp.route("/sets/<int:set_id>/matrix.csv")
 @login_required
 def matrix_csv(set_id: int):
-    rset = _set_or_404(set_id)
+    rset = set_or_404(set_id)
     who = guard.user()
     m = coverage.matrix(who, rset, request.args.get("by", "inquiry"))
     audit.record("coverage_exported", user=who, object_type="recommendation_set",
@@ -456,7 +449,7 @@ def _dossier(recs: list[Recommendation], name: str, kind: str, object_type: str,
 @bp.route("/<int:rec_id>/dossier.<any(docx, csv):kind>")
 @login_required
 def rec_dossier(rec_id: int, kind: str):
-    rec = _rec_or_404(rec_id)
+    rec = rec_or_404(rec_id)
     return _dossier([rec], f"dossier-{rec.set.code}-{rec.number}", kind, "recommendation",
                     rec.id, f"Dossier: recommendation {label(rec)}")
 
@@ -464,85 +457,6 @@ def rec_dossier(rec_id: int, kind: str):
 @bp.route("/sets/<int:set_id>/dossier.<any(docx, csv):kind>")
 @login_required
 def set_dossier(set_id: int, kind: str):
-    rset = _set_or_404(set_id)
+    rset = set_or_404(set_id)
     return _dossier(list(rset.recommendations), f"dossier-{rset.code}", kind,
                     "recommendation_set", rset.id, f"Dossier: {rset.name}")
-
-
-# --- administration: import and edit --------------------------------------------------
-
-
-@bp.route("/sets/import", methods=["GET", "POST"])
-@login_required
-def import_set():
-    who = guard.require("manage_recommendations")
-    form = request.form
-    errors: dict[str, str] = {}
-    sets = db.session.execute(select(RecommendationSet).order_by(RecommendationSet.id)
-                              ).scalars().all()
-    inquiries = db.session.execute(select(Inquiry).order_by(Inquiry.code)).scalars().all()
-    if request.method == "POST":
-        target = db.session.get(RecommendationSet, _int(form.get("set")) or 0)
-        code, name = form.get("code", "").strip().lower(), form.get("name", "")
-        inquiry_id = _int(form.get("inquiry"))
-        if inquiry_id is not None and db.session.get(Inquiry, inquiry_id) is None:
-            inquiry_id = None
-        if target is None:
-            errors.update(check_set(code, name, new=True))
-        upload = request.files.get("file")
-        parsed = parse_import(upload.read(), upload.filename or "") if upload and \
-            upload.filename else None
-        if parsed is None:
-            errors["file"] = "Choose a CSV or JSON file"
-        elif parsed.errors:
-            errors["file"] = "; ".join(parsed.errors[:5])
-        if not errors:
-            assert parsed is not None
-            if target is None:
-                target = make_set(code, name, inquiry_id, who)
-            added, updated = import_rows(target, parsed.rows, who)
-            flash(f"{target.name}: {added} added, {updated} updated.", "success")
-            return redirect(url_for("recommendations.index", set=target.id))
-    return render_template("recommendations/import.html", errors=errors, form=form, sets=sets,
-                           inquiries=inquiries), (400 if errors else 200)
-
-
-@bp.route("/sets/<int:set_id>/edit", methods=["GET", "POST"])
-@login_required
-def edit_set(set_id: int):
-    who = guard.require("manage_recommendations")
-    rset = _set_or_404(set_id)
-    inquiries = db.session.execute(select(Inquiry).order_by(Inquiry.code)).scalars().all()
-    errors: dict[str, str] = {}
-    form = request.form
-    if request.method == "POST":
-        errors = check_set(rset.code, form.get("name", ""), new=False)
-        inquiry_id = _int(form.get("inquiry"))
-        if inquiry_id is not None and db.session.get(Inquiry, inquiry_id) is None:
-            errors["inquiry"] = "Choose an inquiry"
-        if not errors:
-            changed = save_set(rset, form.get("name", ""), form.get("description", "")[:5000],
-                               inquiry_id, who)
-            flash("Set saved." if changed else "Nothing was changed.", "success")
-            return redirect(url_for("recommendations.index", set=rset.id))
-    return render_template("recommendations/edit_set.html", rset=rset, errors=errors,
-                           form=form, inquiries=inquiries), (400 if errors else 200)
-
-
-@bp.route("/<int:rec_id>/edit", methods=["GET", "POST"])
-@login_required
-def edit(rec_id: int):
-    who = guard.require("manage_recommendations")
-    rec = _rec_or_404(rec_id)
-    errors: dict[str, str] = {}
-    form = request.form
-    if request.method == "POST":
-        values = {k: form.get(k, "").strip() for k in
-                  ("title", "part", "addressee", "text", "keywords")}
-        errors = check_recommendation(values)
-        if not errors:
-            changed = save_recommendation(rec, values, who)
-            flash("Recommendation saved." if changed else "Nothing was changed.", "success")
-            return redirect(url_for("recommendations.show", rec_id=rec.id))
-    return render_template("recommendations/edit.html", rec=rec, errors=errors, form=form,
-                           label=label(rec)), (400 if errors else 200)

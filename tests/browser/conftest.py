@@ -61,15 +61,15 @@ def live_server_config(tmp_path: Path) -> dict[str, Any]:
 @pytest.fixture
 def live_server(live_server_config: dict[str, Any]) -> Iterator[LiveServer]:
     from inquiry_docs import create_app
-    from inquiry_docs import queue as jobs
     from inquiry_docs.db import upgrade_database
+    from inquiry_docs.operations import workers
 
     app = create_app(live_server_config)
     with app.app_context():
         upgrade_database()
     server = make_server("127.0.0.1", 0, app)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    jobs.start_consumer(app)
+    workers.start_consumer(app)
     thread.start()
     try:
         yield LiveServer(url=f"http://127.0.0.1:{server.server_port}", app=app)
@@ -77,7 +77,7 @@ def live_server(live_server_config: dict[str, Any]) -> Iterator[LiveServer]:
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
-        jobs.stop_consumer(app)
+        workers.stop_consumer(app)
 
 
 @pytest.fixture(scope="session")

@@ -30,9 +30,9 @@ MAX_UPLOAD_MB = 1
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """Like conftest's live_server, but shared by this module's tests."""
     from inquiry_docs import create_app
-    from inquiry_docs import queue as jobs
+    from inquiry_docs.access.inquiries import create_inquiry
     from inquiry_docs.db import upgrade_database
-    from inquiry_docs.web.inquiries import create_inquiry
+    from inquiry_docs.operations import workers
 
     tmp = tmp_path_factory.mktemp("a11y")
     app = create_app(
@@ -53,7 +53,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         create_inquiry("OLD", "Oldham local inquiry")
     http = make_server("127.0.0.1", 0, app)
     thread = threading.Thread(target=http.serve_forever, name="a11y-server", daemon=True)
-    jobs.start_consumer(app)
+    workers.start_consumer(app)
     thread.start()
     try:
         yield LiveServer(url=f"http://127.0.0.1:{http.server_port}", app=app)
@@ -61,7 +61,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         http.shutdown()
         thread.join(timeout=10)
         http.server_close()
-        jobs.stop_consumer(app)
+        workers.stop_consumer(app)
 
 
 @pytest.fixture(scope="module")

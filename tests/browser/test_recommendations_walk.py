@@ -40,11 +40,11 @@ def _wait_until_indexed(app, count: int, timeout: float = 30.0) -> None:
 @pytest.fixture
 def loaded(live_server) -> int:
     """The IICSA set, a researcher, and two statements; the id of recommendation 13."""
+    from inquiry_docs.access.inquiries import create_inquiry
     from inquiry_docs.db import db
     from inquiry_docs.evidence import ingest
     from inquiry_docs.models import Recommendation
     from inquiry_docs.recommendations import ensure_default_set
-    from inquiry_docs.web.inquiries import create_inquiry
 
     app = live_server.app
     with app.app_context():

@@ -10,11 +10,11 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from inquiry_docs.access.inquiries import create_inquiry
 from inquiry_docs.db import db
 from inquiry_docs.evidence import ingest
 from inquiry_docs.models import Coding, DocumentTag
 from inquiry_docs.review import tags
-from inquiry_docs.web.inquiries import create_inquiry
 from tests import samples
 from tests.browser.conftest import wait_indexed
 from tests.browser.test_walk import sign_in

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from inquiry_docs.access.inquiries import create_inquiry
 from inquiry_docs.db import db
 from inquiry_docs.evidence import ingest
 from inquiry_docs.models import Document
-from inquiry_docs.web.inquiries import create_inquiry
 from tests import samples
 from tests.browser.test_walk import sign_in
 from tests.conftest import make_user, require

@@ -194,7 +194,7 @@ def test_a_day_of_work(page, live_server, admin_email, evidence, console_errors,
 
 def test_the_same_day_without_javascript(browser, live_server, admin_email, evidence):
     with live_server.app.app_context():
-        from inquiry_docs.web.inquiries import create_inquiry
+        from inquiry_docs.access.inquiries import create_inquiry
 
         create_inquiry("OLD", "Oldham local inquiry")
     context = browser.new_context(java_script_enabled=False, base_url=live_server.url)

@@ -15,28 +15,26 @@ facets always cover every match. Each search runs under a statement timeout.
 from __future__ import annotations
 
 import contextlib
-import html
 import logging
 import math
-import re
 import time
 from collections.abc import Iterator
-from functools import lru_cache
 
 from markupsafe import Markup
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
-from ... import faults
 from ...access.permissions import Scope
 from ...db import db
-from .. import DocumentHit, IndexPage, PageHit, Results, SnippetSource
 from .. import query as ql
+from ..contract import DocumentHit, PageHit, Results, SnippetSource
 from ..facets import FacetCounts, Filters
-from ..query import EXACT_MARK, QueryTooBroad
+from ..query import QueryTooBroad
 from . import facets as pg_facets
 from .compile import Compiled, compile_tree, custom, quote
+from .marking import START, STOP, escaped, marked, marking_tokenizer
+from .rows import SearchRows, text_indexes
 
 log = logging.getLogger(__name__)
 
@@ -58,30 +56,16 @@ MORE_LIKE_CHARS = 20_000
 DF_CAP = 5_000  # pages counted per word when judging how rare it is
 # ts_rank_cd weights for D, C, B, A: title (A) above page text (B stems, D as written).
 WEIGHTS = [0.4, 0.2, 0.4, 0.7]
-START, STOP = "\x02", "\x03"  # ts_headline's marks, replaced by <mark> after escaping
 # One passage of 15-35 words around the best cover of the query (about Whoosh's 200
 # characters); fragment mode would drop what follows a passage's last word.
 HEADLINE = f"StartSel={START}, StopSel={STOP}, MaxWords=35, MinWords=15, ShortWord=2"
 SAMPLED = ("This search matches {pages:,} pages: the best ones were chosen among the first "
            "{limit:,} found. Add words to rank them all.")
 
-# What migration 0009 adds to a PostgreSQL database for this backend (not ORM models).
-SCHEMA_OBJECTS = ("search_pages", "search_documents", "ix_documents_source_words")
 FROM = "search_pages s JOIN documents d ON d.id = s.document_id"
-TERMS = ("setweight(to_tsvector('english', d.title), 'A') || "
-         "setweight(to_tsvector('english', p.text), 'B')")
-WORDS = ("setweight(to_tsvector('simple', d.title), 'A') || "
-         "setweight(to_tsvector('simple', p.text), 'D')")
-INSERT_ROWS = ("INSERT INTO search_pages (document_id, number, terms, words) "
-               f"SELECT p.document_id, p.number, {TERMS}, {WORDS} "
-               "FROM pages p JOIN documents d ON d.id = p.document_id "
-               "WHERE p.text ~ '\\S' AND {where}")
-INSERT_TITLES = ("INSERT INTO search_documents (document_id, title) "
-                 "SELECT d.id, d.title FROM documents d WHERE {where} "
-                 "ON CONFLICT (document_id) DO UPDATE SET title = EXCLUDED.title")
 
 
-class PostgresBackend:
+class PostgresBackend(SearchRows):
     """SearchBackend over PostgreSQL full-text search (SEARCH_BACKEND=postgres)."""
 
     transactional = True  # rows are written with the pages, in the same transaction
@@ -93,131 +77,12 @@ class PostgresBackend:
         self.rum_order_limit = RUM_ORDER_LIMIT
         self._rum: bool | None = None
 
-    # --- writing (in the caller's transaction) ---------------------------------------------
-
-    def index_pages(self, document_ids: list[int], pages: list[IndexPage]) -> None:
-        """Rewrite these documents' rows from their committed-or-pending page rows.
-
-        `pages` is not needed: the rows are built from the database in the same statement.
-        """
-        if not document_ids:
-            return
-        db.session.flush()
-        conn = db.session.connection()
-        ids = {"ids": sorted(set(document_ids))}
-        conn.execute(text("DELETE FROM search_pages WHERE document_id = ANY(:ids)"), ids)
-        conn.execute(text(INSERT_ROWS.format(where="p.document_id = ANY(:ids)")), ids)
-        conn.execute(text(INSERT_TITLES.format(where="d.id = ANY(:ids)")), ids)
-        # The crash tests' point between writing the rows and the caller's commit.
-        faults.point("index_commit")
-
-    def refresh(self, document_ids: list[int]) -> None:
-        """After a document change: rewrite the rows of those whose title changed (the
-        only document field held in the vectors), in the caller's transaction."""
-        if not document_ids:
-            return
-        db.session.flush()
-        stale = db.session.connection().execute(text(
-            "SELECT d.id FROM documents d LEFT JOIN search_documents sd ON sd.document_id = d.id "
-            "WHERE d.id = ANY(:ids) AND sd.title IS DISTINCT FROM d.title"),
-            {"ids": list(document_ids)}).scalars().all()
-        self.index_pages(list(stale), [])
-
-    def delete_documents(self, document_ids: list[int]) -> None:
-        conn = db.session.connection()
-        ids = {"ids": list(document_ids)}
-        conn.execute(text("DELETE FROM search_pages WHERE document_id = ANY(:ids)"), ids)
-        conn.execute(text("DELETE FROM search_documents WHERE document_id = ANY(:ids)"), ids)
-        db.session.commit()
-
-    def clear(self) -> None:
-        conn = db.session.connection()
-        conn.execute(text("DELETE FROM search_pages"))
-        conn.execute(text("DELETE FROM search_documents"))
-
-    def rebuild(self, statuses: tuple[str, ...], method: str | None = None) -> int:
-        """Rebuild every row, in one transaction, into a new table that then replaces
-        the old one: searches keep reading the old rows until the swap. The rows are
-        made by one CREATE TABLE ... AS SELECT (PostgreSQL computes the vectors in
-        parallel workers there, not in an INSERT), then the indexes are built once, which
-        is far quicker than keeping them up to date row by row. Returns the documents.
-
-        `method` ("gin" or "rum") chooses the kind of index; None takes RUM when the
-        extension can be had (so installing it and re-indexing is the upgrade), else GIN.
-        """
-        conn = db.session.connection()
-        conn.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))
-        # The page rows are narrow (their text is stored out of line), so the planner
-        # would not split the scan between workers; the text analysis is the real cost.
-        for setting in ("parallel_setup_cost", "parallel_tuple_cost",
-                        "min_parallel_table_scan_size"):
-            conn.execute(text(f"SET LOCAL {setting} = 0"))
-        method = _index_method(conn, method)
-        # CREATE TABLE AS takes no parameters: the statuses are our own words, checked.
-        wanted = ", ".join(f"'{s}'" for s in statuses if re.fullmatch(r"[a-z_]+", s))
-        where = f"d.status IN ({wanted or 'NULL'})"
-        conn.execute(text("DROP TABLE IF EXISTS search_pages_build"))
-        conn.execute(text(
-            "CREATE TABLE search_pages_build WITH (toast_tuple_target = 128) AS "
-            f"SELECT p.document_id, p.number, {TERMS} AS terms, {WORDS} AS words "
-            f"FROM pages p JOIN documents d ON d.id = p.document_id "
-            f"WHERE p.text ~ '\\S' AND {where}"))
-        conn.execute(text(
-            "ALTER TABLE search_pages_build ALTER COLUMN document_id SET NOT NULL, "
-            "ALTER COLUMN number SET NOT NULL, ALTER COLUMN terms SET NOT NULL, "
-            "ALTER COLUMN words SET NOT NULL, "
-            "ADD CONSTRAINT pk_search_pages_build PRIMARY KEY (document_id, number)"))
-        ops = " rum_tsvector_ops" if method == "rum" else ""
-        for column in ("terms", "words"):
-            conn.execute(text(f"CREATE INDEX ix_search_pages_build_{column} ON "
-                              f"search_pages_build USING {method} ({column}{ops})"))
-        # The swap: names as migration 0009 gave them. Dropping search_pages also locks
-        # documents (its foreign key's trigger); a worker writes documents first, then the
-        # search rows, so take the locks in that order, or the two can deadlock.
-        conn.execute(text("LOCK TABLE documents, search_pages, search_documents "
-                          "IN ACCESS EXCLUSIVE MODE"))
-        conn.execute(text("DROP TABLE search_pages"))
-        conn.execute(text("ALTER TABLE search_pages_build RENAME TO search_pages"))
-        conn.execute(text("ALTER TABLE search_pages RENAME CONSTRAINT pk_search_pages_build "
-                          "TO pk_search_pages"))
-        for column in ("terms", "words"):
-            conn.execute(text(f"ALTER INDEX ix_search_pages_build_{column} "
-                              f"RENAME TO ix_search_pages_{column}"))
-        conn.execute(text(
-            "ALTER TABLE search_pages ADD CONSTRAINT fk_search_pages_document_id_documents "
-            "FOREIGN KEY (document_id) REFERENCES documents (id) ON DELETE CASCADE"))
-        conn.execute(text("TRUNCATE search_documents"))
-        done = conn.execute(text(INSERT_TITLES.format(where=where))).rowcount
-        conn.execute(text("ANALYZE search_pages"))
-        db.session.commit()
-        self._rum = None
-        return done
-
-    @contextlib.contextmanager
-    def locked(self) -> Iterator[None]:
-        """Nothing to hold: the rows are in the database, which backs itself up whole."""
-        yield
-
-    def reopen(self) -> None:
-        self._rum = None
-
-    def ping(self) -> int:
-        db.session.connection().execute(text("SELECT 1 FROM search_pages LIMIT 1")).first()
-        return int(db.session.connection().execute(text(
-            "SELECT GREATEST(reltuples, 0) FROM pg_class WHERE oid = "
-            "CAST('search_pages' AS regclass)")).scalar_one())
-
-    def indexed_page_counts(self) -> dict[int, int]:
-        rows = db.session.connection().execute(text(
-            "SELECT document_id, count(*) FROM search_pages GROUP BY document_id"))
-        return {int(document_id): int(count) for document_id, count in rows.all()}
-
     # --- reading ------------------------------------------------------------------------
 
     def uses_rum(self) -> bool:
         """Whether the text indexes are RUM (ranked inside the index) rather than GIN."""
         if self._rum is None:
-            self._rum = any(" rum " in d for _, d in _text_indexes(db.session.connection()))
+            self._rum = any(" rum " in d for _, d in text_indexes(db.session.connection()))
         return self._rum
 
     @contextlib.contextmanager
@@ -452,10 +317,10 @@ class PostgresBackend:
                                      "sentinels": START + STOP}
         if compiled.headline is not None:
             params.update(cfg=compiled.headline[0], hq=compiled.headline[1], opts=HEADLINE)
-            made = (f"ts_headline(CAST(:cfg AS regconfig), {_escaped('t.norm')}, "
+            made = (f"ts_headline(CAST(:cfg AS regconfig), {escaped('t.norm')}, "
                     "CAST(:hq AS tsquery), :opts)")
         else:
-            made = _escaped("left(t.norm, 200)")
+            made = escaped("left(t.norm, 200)")
         rows = conn.execute(text(
             f"SELECT t.document_id, t.number, {made}, length(t.norm) FROM (SELECT "
             "p.document_id, p.number, regexp_replace(translate(p.text, :sentinels, ''), "
@@ -466,7 +331,7 @@ class PostgresBackend:
         for doc in documents:
             for page in doc.pages:
                 headline, length = made_for.get((doc.document_id, page.number), ("", 0))
-                page.snippet = _marked(headline or "", length or 0)
+                page.snippet = marked(headline or "", length or 0)
 
     # --- the other readers ---------------------------------------------------------------
 
@@ -540,56 +405,9 @@ class PostgresBackend:
         return marking_tokenizer
 
 
-def _text_indexes(conn: Connection) -> list[tuple[str, str]]:
-    return [tuple(row) for row in conn.execute(text(
-        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'search_pages' "
-        "AND indexdef ~ 'USING (gin|rum) '"))]  # type: ignore[misc]
-
-
-def _index_method(conn: Connection, wanted: str | None) -> str:
-    """RUM when asked for or when None and the extension can be created here, else GIN."""
-    if wanted == "gin":
-        return "gin"
-    available = conn.execute(text(
-        "SELECT 1 FROM pg_available_extensions WHERE name = 'rum'")).first() is not None
-    if available:
-        savepoint = db.session.begin_nested()
-        try:
-            conn.execute(text("CREATE EXTENSION IF NOT EXISTS rum"))
-            savepoint.commit()
-            return "rum"
-        except DBAPIError:
-            savepoint.rollback()
-            if wanted == "rum":
-                raise
-    if wanted == "rum":
-        raise RuntimeError("The rum extension is not installed (Debian: postgresql-15-rum).")
-    return "gin"
-
-
 def _too_slow(seconds: float) -> QueryTooBroad:
     return QueryTooBroad(f"The search took longer than {seconds:g} seconds and was stopped.",
                          "Use more specific words, fewer * words, or an exact phrase.")
-
-
-def _escaped(expression: str) -> str:
-    """SQL escaping `expression` for HTML before ts_headline sees it: with no `<` left,
-    its parser finds no tags to drop, and its output needs no escaping afterwards."""
-    for char, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"),
-                         ("''", "&#39;")):
-        expression = f"replace({expression}, '{char}', '{entity}')"
-    return expression
-
-
-def _marked(headline: str, length: int) -> Markup:
-    """ts_headline's output of escaped text, with its marks made <mark>; … where cut."""
-    # The input had no < > " ' left; make sure of it whatever ts_headline did.
-    body = headline.translate({ord("<"): "&lt;", ord(">"): "&gt;", ord('"'): "&quot;",
-                               ord("'"): "&#39;"})
-    body = body.replace(START, "<mark>").replace(STOP, "</mark>")
-    plain = html.unescape(headline.replace(START, "").replace(STOP, ""))
-    tail = "…" if len(plain) < length and not plain.endswith("…") else ""
-    return Markup(body + tail)  # noqa: S704 - escaped in SQL; only our marks were added
 
 
 def _telling_words(conn: Connection, source: str) -> list[str]:
@@ -613,23 +431,3 @@ def _telling_words(conn: Connection, source: str) -> list[str]:
     return [w for _, w in scored[:MORE_LIKE_TERMS]]
 
 
-@lru_cache(maxsize=50_000)
-def stem(word: str) -> str:
-    """The English (Porter2) stem, as PostgreSQL's english_stem dictionary makes it."""
-    return _stemmer().stem(word)
-
-
-@lru_cache(maxsize=1)
-def _stemmer():
-    from whoosh.lang.snowball.english import EnglishStemmer
-
-    return EnglishStemmer()
-
-
-def marking_tokenizer(text_: str) -> Iterator[ql.Mark]:
-    """Each word's English stem and its exact lower-cased form, in text order, for
-    marking words in Python (the viewer, exports, suggestions)."""
-    for match in re.finditer(r"\w+", text_):
-        word = match.group().lower()
-        yield ql.Mark(stem(word), match.start(), match.end())
-        yield ql.Mark(EXACT_MARK + word, match.start(), match.end())

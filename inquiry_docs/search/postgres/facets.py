@@ -7,7 +7,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from ..facets import YEAR_MAX, YEAR_MIN, FacetCounts
-from .compile import CODING_FACETS, REC_REF, Compiled, normal_source
+from .compile import Compiled
+from .filters import CODING_FACETS, REC_REF, normal_source
 
 FROM = "search_pages s JOIN documents d ON d.id = s.document_id"
 NO_SCORE = "CAST(NULL AS REAL)"  # the score column of the rows that are counts

@@ -19,20 +19,22 @@ from pathlib import Path
 
 from whoosh import index
 from whoosh import query as wq
-from whoosh.analysis import StandardAnalyzer, StemmingAnalyzer
-from whoosh.collectors import FilterCollector, TimeLimit, WrappingCollector
-from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, TEXT, Schema
-from whoosh.filedb.filestore import FileStorage
+from whoosh.collectors import FilterCollector, TimeLimit
 from whoosh.searching import Searcher
 
 from ... import faults
 from ...access.permissions import Scope
-from .. import DocumentHit, IndexPage, PageHit, Results, SnippetSource
 from .. import query as ql
+from ..contract import DocumentHit, IndexLocked, IndexPage, PageHit, Results, SnippetSource
 from ..facets import POSTING_FACETS, YEAR_MAX, YEAR_MIN, FacetCounts, Filters, normalise_source
 from ..query import QueryTooBroad
 from ..snippets import snippet
 from . import postings, segments
+from .collect import Deadline, Found, Group, scope_filter
+from .compile import build, snippet_terms
+from .files import IndexOutdated, abandon, fsync_tree, make_schema
+from .files import storage as open_folder
+from .marking import marking_tokenizer
 
 log = logging.getLogger(__name__)
 
@@ -44,46 +46,6 @@ POSTINGS_KEPT = 20_000  # word postings per segment (a common word's: ~30,000 pa
 PAGE_FACETS = ("rec",)  # linked page by page; the other posting facets are per document
 MORE_LIKE_TERMS = 12  # telling words a "more like this" search is built from
 MORE_LIKE_CHARS = 20_000  # of a document's text, enough to find them
-
-
-class IndexLocked(Exception):
-    """Another process holds the index writer lock; the job will be retried."""
-
-
-class IndexOutdated(Exception):
-    """The index on disk was built with an older schema: `inquiry-docs reindex` rebuilds it."""
-
-
-def make_schema() -> Schema:
-    stem = StemmingAnalyzer()
-    words = StandardAnalyzer(stoplist=None)  # lower-cased words, every one kept, no stems
-    return Schema(
-        key=ID(unique=True),  # "<document id>:<page>"
-        # Columns (sortable) let a search group, sort and count every hit without reading
-        # stored fields.
-        doc=NUMERIC(int, bits=64, stored=True, signed=False, sortable=True),
-        urn=ID(stored=True, sortable=True),
-        page=NUMERIC(int, stored=True, sortable=True),
-        text=TEXT(analyzer=stem, phrase=True),  # unquoted words match word forms
-        exact=TEXT(analyzer=words, phrase=True),  # quoted phrases, prefixes, fuzzy: as written
-        title=TEXT(analyzer=stem, field_boost=2.0),
-        inquiry=NUMERIC(int, stored=True, sortable=True),
-        type=ID(sortable=True),
-        source=TEXT(analyzer=words, phrase=True),  # source:police matches any word of it
-        src=ID(sortable=True),  # the whole source, for the source filter and its counts
-        tag=KEYWORD(lowercase=True, commas=True),  # tag ids
-        rec=KEYWORD(lowercase=True, commas=True),  # recommendations the page is linked to
-        marking=ID(),
-        restricted=ID(),  # "yes" under a restriction order, else "no"
-        # Review coding, for filters only (document-level, the same on every page).
-        relevance=ID(),
-        privilege=ID(),
-        review=ID(),
-        reviewer=ID(),  # the assigned reviewer's user id, or "none"
-        redaction=ID(),  # "yes" when pages need redacting
-        date=DATETIME(sortable=True),
-        year=NUMERIC(int, sortable=True),  # the year of `date`, for the year filter and counts
-    )
 
 
 class WhooshBackend:
@@ -108,7 +70,7 @@ class WhooshBackend:
         with self._open_lock:
             if self._index is None:
                 self.directory.mkdir(parents=True, exist_ok=True)
-                storage = _storage(self.directory)
+                storage = open_folder(self.directory)
                 if storage.index_exists():
                     self._index = storage.open_index()
                     if set(self._index.schema.names()) != set(make_schema().names()):
@@ -122,7 +84,7 @@ class WhooshBackend:
     def _searcher(self) -> Searcher:
         """This thread's searcher, opened again when the index has changed since.
 
-        Opening is cheap (the files are read, not copied: see _storage); what was worked
+        Opening is cheap (the files are read, not copied: see files.storage); what was worked
         out per segment stays in the shared memo, so only new segments cost anything.
         """
         searcher = getattr(self._local, "searcher", None)
@@ -215,9 +177,9 @@ class WhooshBackend:
                 yield writer
                 writer.commit()
             except BaseException:
-                _abandon(writer)
+                abandon(writer)
                 raise
-            _fsync_tree(self.directory)
+            fsync_tree(self.directory)
 
     def index_pages(self, document_ids: list[int], pages: list[IndexPage]) -> None:
         with self._writer() as writer:
@@ -252,7 +214,7 @@ class WhooshBackend:
             for path in self.directory.iterdir():
                 if path.is_file() and not path.name.endswith(".lock"):
                     path.unlink()
-            self._index = _storage(self.directory).create_index(make_schema())
+            self._index = open_folder(self.directory).create_index(make_schema())
             self._local = threading.local()
             self._memo.clear()
 
@@ -288,13 +250,13 @@ class WhooshBackend:
         """The user's text as a Whoosh query and any notice; raises only QueryTooBroad."""
         parsed = ql.parse(text)
         try:
-            compiled = ql.build(parsed.node, searcher.schema, searcher.reader(), self._memo,
+            compiled = build(parsed.node, searcher.schema, searcher.reader(), self._memo,
                                 self._lexicons)
         except QueryTooBroad:
             raise
         except Exception:  # valid syntax Whoosh still refused: never let it reach the user
             parsed = ql.plain_words(text)
-            compiled = ql.build(parsed.node, searcher.schema, searcher.reader(), self._memo,
+            compiled = build(parsed.node, searcher.schema, searcher.reader(), self._memo,
                                 self._lexicons)
         return compiled.query, " ".join(n for n in (parsed.notice, *compiled.notices) if n)
 
@@ -317,7 +279,7 @@ class WhooshBackend:
         remembered postings (postings.py), the rest by Whoosh.
         """
         narrowed = filters.query() if filters else None
-        scope_query = _scope_filter(scope)
+        scope_query = scope_filter(scope)
         allowed = self._allowed(scope_query if narrowed is None
                                 else wq.And([scope_query, narrowed]))
         if not allowed:
@@ -326,12 +288,12 @@ class WhooshBackend:
             parsed = wq.NullQuery
         try:
             if postings.supported(parsed):
-                return _Found(postings.search(self._memo, searcher, self._local.leaves, parsed,
+                return Found(postings.search(self._memo, searcher, self._local.leaves, parsed,
                                               allowed, self.time_limit, MAX_HITS))
             # What searcher.search(filter=allowed) builds, with the clock between the two:
             # the access filter must be outermost (Whoosh's TimeLimitCollector around a
             # FilterCollector would bypass the filter), and the clock sees every candidate.
-            collector = FilterCollector(_Deadline(searcher.collector(limit=MAX_HITS),
+            collector = FilterCollector(Deadline(searcher.collector(limit=MAX_HITS),
                                                   self.time_limit), allow=allowed)
             searcher.search_with_collector(parsed, collector)
         except TimeLimit:
@@ -350,7 +312,7 @@ class WhooshBackend:
         add = grouped.setdefault
         for hit in hits.items():  # (docnum, score), best score first
             add(doc_col[hit[0]], []).append(hit)
-        groups = [_Group(document_id, found, page_col)
+        groups = [Group(document_id, found, page_col)
                   for document_id, found in grouped.items()]
         total_pages = sum(len(found) for found in grouped.values())
         if facets is not None:
@@ -369,7 +331,7 @@ class WhooshBackend:
             groups = dated + [g for g in groups if date_col[g.first] >= NO_DATE]
         return groups, total_pages
 
-    def _count(self, groups: list[_Group], facets: FacetCounts) -> None:
+    def _count(self, groups: list[Group], facets: FacetCounts) -> None:
         """Documents per facet value. Document-level values (the same on every page) are
         read at each document's best page; recommendation links on any matching page."""
         firsts = [group.first for group in groups]
@@ -403,7 +365,7 @@ class WhooshBackend:
         counts = FacetCounts() if facets else None
         groups, total_pages = self._group(searcher, hits, sort, counts)
         documents = self._documents(searcher, groups[offset:offset + limit], expand,
-                                    ql.snippet_terms(parsed), snippet_text)
+                                    snippet_terms(parsed), snippet_text)
         return Results(query, documents, len(groups), total_pages, notice, counts)
 
     def more_like(self, text: str, scope: Scope, *, exclude: int, limit: int = 10,
@@ -425,12 +387,12 @@ class WhooshBackend:
         hits = self._collect(searcher, wq.And([parsed, wq.Not(wq.Term("doc", exclude))]),
                              scope, None)
         groups, total_pages = self._group(searcher, hits, "relevance", None)
-        documents = self._documents(searcher, groups[:limit], None, ql.snippet_terms(parsed),
+        documents = self._documents(searcher, groups[:limit], None, snippet_terms(parsed),
                                     snippet_text)
         return Results(" ".join(term for term, _ in keys), documents, len(groups),
                        total_pages)
 
-    def _documents(self, searcher: Searcher, groups: list[_Group], expand: int | None,
+    def _documents(self, searcher: Searcher, groups: list[Group], expand: int | None,
                    terms: set[str], snippet_text: SnippetSource | None) -> list[DocumentHit]:
         """The shown documents with their best pages and, for those pages only, snippets."""
         urn_col = self._column("urn") if groups else {}
@@ -482,7 +444,7 @@ class WhooshBackend:
                 rows.append((group.document_id, urn, number, score))
             if len(rows) >= limit:
                 break
-        return ql.snippet_terms(parsed), rows
+        return snippet_terms(parsed), rows
 
     def terms_for(self, query: str) -> set[str]:
         """What to mark on a document's pages for `query` (nothing if it is too broad)."""
@@ -490,123 +452,15 @@ class WhooshBackend:
             parsed, _ = self._parse(query, self._searcher())
         except QueryTooBroad:
             return set()
-        return ql.snippet_terms(parsed)
+        return snippet_terms(parsed)
 
     def tokenizer(self):
         # One for the backend's life: every index this code makes has the same analysers,
         # and the tokenizer remembers which words it has marked for a search's terms.
         if self._marker is None:
             schema = make_schema()
-            self._marker = ql.marking_tokenizer(schema["text"].analyzer,
+            self._marker = marking_tokenizer(schema["text"].analyzer,
                                                 schema["exact"].analyzer)
         return self._marker
 
 
-class _Group:
-    """One document's matching pages, best first, as (docnum, score)."""
-
-    __slots__ = ("_page_col", "document_id", "first", "hits", "score")
-
-    def __init__(self, document_id: int, hits: list[tuple[int, float]],
-                 page_col: tuple) -> None:
-        self.document_id = document_id
-        self.hits = hits
-        self.first, self.score = hits[0]  # the best page's docnum, and its score
-        self._page_col = page_col
-
-    @property
-    def docnums(self) -> list[int]:
-        return [docnum for docnum, _ in self.hits]
-
-    @property
-    def pages(self) -> list[tuple[int, float]]:
-        """(page number, score) for each matching page, best first."""
-        page_col = self._page_col
-        return [(page_col[docnum], score) for docnum, score in self.hits]
-
-
-class _Found:
-    """Hits from postings.search, read as _group reads Whoosh's results."""
-
-    def __init__(self, hits: list[tuple[int, float]]) -> None:
-        self.hits = hits
-
-    def scored_length(self) -> int:
-        return len(self.hits)
-
-    def items(self) -> Iterator[tuple[int, float]]:
-        return iter(self.hits)
-
-
-class _Deadline(WrappingCollector):
-    """Raises TimeLimit once a search has run `seconds`, checked at every candidate page.
-
-    Unlike Whoosh's TimeLimitCollector it starts no timer thread and uses no signal (web
-    requests run in worker threads), and it sits inside the FilterCollector.
-    """
-
-    def __init__(self, child, seconds: float) -> None:
-        super().__init__(child)
-        self.seconds = seconds
-        self.deadline = 0.0
-
-    def prepare(self, top_searcher, q, context) -> None:
-        self.child.prepare(top_searcher, q, context)
-        self.deadline = time.monotonic() + self.seconds
-
-    def matches(self):
-        deadline = self.deadline
-        for sub_docnum in self.child.matches():
-            if time.monotonic() > deadline:
-                raise TimeLimit
-            yield sub_docnum
-
-
-def _storage(directory: Path) -> FileStorage:
-    """The index folder, read through ordinary file reads.
-
-    With memory mapping, Whoosh copies each segment's whole postings file into a BytesIO
-    whenever a reader opens it: at 100,000 pages, 800 MB and about a second per searcher,
-    in every request thread.
-    """
-    return FileStorage(str(directory), supports_mmap=False)
-
-
-def _scope_filter(scope: Scope) -> wq.Query:
-    """The user's reach as a Whoosh filter, applied inside the search."""
-    allowed = []
-    for inquiry_id in scope.inquiry_ids:
-        parts = [wq.Term("inquiry", inquiry_id),
-                 wq.Or([wq.Term("marking", m) for m in scope.markings_for(inquiry_id)])]
-        if not scope.sees_restricted(inquiry_id):
-            parts.append(wq.Term("restricted", "no"))
-        allowed.append(wq.And(parts))
-    return wq.Or(allowed) if allowed else wq.NullQuery
-
-
-def _abandon(writer) -> None:
-    """Give up a writer whose work or commit failed (e.g. the disk filled up).
-
-    Whoosh keeps its own WRITELOCK after a failed commit, which would refuse every later
-    writer in this process; release it even when cancelling fails too.
-    """
-    try:
-        writer.cancel()
-    except Exception:
-        log.warning("cancelling a failed index writer also failed", exc_info=True)
-    finally:
-        lock = getattr(writer, "writelock", None)
-        if lock is not None and getattr(lock, "fd", None) is not None:
-            lock.release()
-
-
-def _fsync_tree(directory: Path) -> None:
-    for path in directory.iterdir():
-        if path.is_file() and not path.name.endswith(".lock"):
-            with open(path, "rb") as fh:
-                os.fsync(fh.fileno())
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
