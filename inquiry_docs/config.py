@@ -5,6 +5,7 @@ The README's settings table is generated from SETTINGS and a test checks they ag
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 from collections.abc import Mapping
@@ -43,11 +44,17 @@ SETTINGS: tuple[Setting, ...] = (
             "without it the chain cannot be verified."),
     Setting("MAX_UPLOAD_MB", 200, "Largest accepted file, in megabytes; larger uploads are refused "
             "before storage.", int),
-    Setting("QUEUE_URL", "sqlite:///<INSTANCE_DIR>/queue.db",
-            "Job queue: a Huey SQLite file by default (`redis://...` at scale)."),
+    Setting("QUEUE_URL", "<a SQLite file beside the database>",
+            "Job queue: a Huey SQLite file by default (`redis://...` at scale). Unset, it "
+            "belongs to this installation's database: `queue.db` beside the default database, "
+            "`<name>.queue.db` beside another SQLite file, `<INSTANCE_DIR>/queue-<digest of "
+            "the URL>.db` for PostgreSQL, so two installations never share one."),
     Setting("WORKERS_IN_SERVER", 2, "Job consumer threads started inside `serve` (inside each "
             "web process with `--workers N`); 0 to rely on separate `inquiry-docs worker` "
             "processes.", int),
+    Setting("STUCK_MINUTES", 30, "Minutes after which `check` reports a document left "
+            "`extracting` (or `received` with no reading task queued) as unfinished, and "
+            "`check --repair` queues it to be read again.", int),
     Setting("EXTRACT_TIMEOUT", 120, "CPU seconds a parser may use on one file before it is "
             "stopped and the file marked failed.", int),
     Setting("EXTRACT_MEMORY_MB", 1024, "Address-space limit, in megabytes, for the parser's child "
@@ -131,7 +138,7 @@ def load(env: dict[str, str] | None = None) -> dict[str, Any]:
     if values["DATABASE_URL"] == SETTINGS_BY_NAME["DATABASE_URL"].default:
         values["DATABASE_URL"] = f"sqlite:///{instance / 'inquiry_docs.db'}"
     if values["QUEUE_URL"] == SETTINGS_BY_NAME["QUEUE_URL"].default:
-        values["QUEUE_URL"] = f"sqlite:///{instance / 'queue.db'}"
+        values["QUEUE_URL"] = ""  # chosen with the database in finalise()
     if values["RATELIMIT_STORAGE_URL"] == SETTINGS_BY_NAME["RATELIMIT_STORAGE_URL"].default:
         values["RATELIMIT_STORAGE_URL"] = ""  # chosen with QUEUE_URL: see ratelimit_storage
     values["UPLOAD_DIR"] = _resolve(values["UPLOAD_DIR"])
@@ -143,12 +150,41 @@ def load(env: dict[str, str] | None = None) -> dict[str, Any]:
 
 def finalise(config: dict[str, Any]) -> None:
     """Fill values that need the filesystem, after tests had their say."""
+    if not config.get("QUEUE_URL"):
+        config["QUEUE_URL"] = default_queue_url(str(config["DATABASE_URL"]),
+                                                Path(config["INSTANCE_DIR"]))
     for name, file in (("SECRET_KEY", "secret_key"), ("AUDIT_KEY", "audit_key")):
         if not config.get(name):
             config[name] = _kept_key(Path(config["INSTANCE_DIR"]), file)
 
 
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def default_queue_url(database_url: str, instance: Path) -> str:
+    """The Huey SQLite file of the installation whose database this is.
+
+    A queue shared by two installations lets one's workers take the other's jobs, whose
+    documents then wait for ever; so the file follows the database, not the checkout.
+    """
+    prefix = "sqlite:///"
+    if database_url.startswith(prefix) and database_url != prefix:
+        database = Path(database_url.removeprefix(prefix))
+        if database == instance / "inquiry_docs.db":
+            return f"{prefix}{instance / 'queue.db'}"  # the name installations always had
+        return f"{prefix}{database.with_name(database.stem + '.queue.db')}"
+    # A server database: the URL (without any password) names the installation.
+    safe = make_url_safe(database_url)
+    digest = hashlib.sha256(safe.encode()).hexdigest()[:16]
+    return f"{prefix}{instance / f'queue-{digest}.db'}"
+
+
+def make_url_safe(url: str) -> str:
+    """The URL without its password."""
+    parsed = urlparse(url)
+    if parsed.password is None:
+        return url
+    return url.replace(f":{parsed.password}@", "@", 1)
 
 
 def ratelimit_storage(config: Mapping[str, Any]) -> str:

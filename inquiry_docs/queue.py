@@ -102,10 +102,12 @@ def _in_app(app: Flask, fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _logged(declared: Task) -> Callable[..., Any]:
-    """Log transient errors (Huey retries any exception) so a retry says why."""
-    def run(*args: Any) -> Any:
+    """Log transient errors (Huey retries any exception) so a retry says why. Nothing is
+    returned to Huey: the work's outcome is in the database, and a result nobody reads
+    would stay in Huey's result store for ever."""
+    def run(*args: Any) -> None:
         try:
-            return declared.fn(*args)
+            declared.fn(*args)
         except declared.transient as error:
             log.warning("%s will be retried: %s", declared.name, error)
             db.session.rollback()

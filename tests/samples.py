@@ -487,3 +487,20 @@ def make_image_file(images: Sequence[object], fmt: str = "PNG") -> bytes:
     else:
         first.save(out, fmt)
     return out.getvalue()
+
+
+def act(kind: str, seconds: float = 0.0) -> str:
+    """One call of a batch: behave as `kind` says (ok, crash, spin, hog, burn)."""
+    if kind == "crash":
+        crash()
+    if kind == "spin":
+        spin_cpu()
+    if kind == "hog":
+        hog_memory()
+    if kind == "burn":  # use this much CPU (user and system), then answer
+        import time
+
+        start = time.process_time()
+        while time.process_time() - start < seconds:
+            pass
+    return kind

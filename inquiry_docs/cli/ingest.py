@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -59,12 +61,10 @@ def ingest_cmd(paths, code, doc_type, source, report, workers) -> None:
     outcomes: list[tuple[Path, ingest.Outcome]] = []
     try:
         with bar(total=len(files), desc="Storing", unit="file") as progress:
-            for path in files:
-                with open(path, "rb") as fh:
-                    outcomes.append((path, ingest.receive(ingest.Incoming(
-                        stream=fh, filename=path.name, inquiry=inquiry, channel="cli",
-                        doc_type=doc_type, source=source))))
-                progress.update()
+            for group in _groups(files):
+                outcomes.extend(zip(group, _receive_group(group, inquiry, doc_type, source),
+                                    strict=True))
+                progress.update(len(group))
         _wait(outcomes)
     finally:
         job_workers.stop_consumer(app)
@@ -74,9 +74,32 @@ def ingest_cmd(paths, code, doc_type, source, report, workers) -> None:
         Path(report).write_text(json.dumps(rows, indent=2))
 
 
+def _groups(files: list[Path]) -> Iterator[list[Path]]:
+    """The files a batch at a time: stored and registered together, then read together."""
+    group: list[Path] = []
+    size = 0
+    for path in files:
+        group.append(path)
+        size += path.stat().st_size
+        if len(group) >= ingest.BATCH_FILES or size >= ingest.BATCH_BYTES:
+            yield group
+            group, size = [], 0
+    if group:
+        yield group
+
+
+def _receive_group(group: list[Path], inquiry, doc_type: str, source: str
+                   ) -> list[ingest.Outcome]:
+    with contextlib.ExitStack() as files:
+        return ingest.receive_many([
+            ingest.Incoming(stream=files.enter_context(open(path, "rb")), filename=path.name,
+                            inquiry=inquiry, channel="cli", doc_type=doc_type, source=source)
+            for path in group])
+
+
 def _wait(outcomes: list[tuple[Path, ingest.Outcome]]) -> None:
-    wait_for([o.document.id for _, o in outcomes
-              if o.outcome == ingest.RECEIVED and o.document])
+    wait_for([o.document_id for _, o in outcomes
+              if o.outcome == ingest.RECEIVED and o.document_id is not None])
 
 
 def wait_for(ids: list[int]) -> None:

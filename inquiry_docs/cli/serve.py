@@ -92,13 +92,24 @@ def _app_factory() -> Callable[[], Flask]:
 
 @click.command()
 @click.option("--workers", default=2, show_default=True, type=int)
+@click.option("--until-idle", is_flag=True,
+              help="Exit once the queue is empty and no document is being read or indexed.")
 @with_appcontext
-def worker(workers: int) -> None:
+def worker(workers: int, until_idle: bool) -> None:
     """Run a job consumer in this process (for separate worker machines).
 
     SIGTERM stops gracefully (running jobs finish), SIGINT at once.
     """
+    app = current_app._get_current_object()
+    if until_idle:
+        job_workers.start_consumer(app, workers=workers)
+        try:
+            job_workers.wait_until_idle(app)
+        finally:
+            job_workers.stop_consumer(app)
+        return
     extract.warm_up()
+    job_workers.prune_results(current_app._get_current_object())
     resume_indexing(current_app._get_current_object())
     consumer = queue.huey().create_consumer(workers=workers, worker_type="thread",
                                           periodic=False, max_delay=1.0,

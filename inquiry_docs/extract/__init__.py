@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from . import docx, email, image, pdf, pdfium, text
+from .batch import run_each
 from .sandbox import failure_reason, memory_reason, run_limited, warm_up
 from .types import (
     DOCX,
@@ -50,6 +51,7 @@ __all__ = [
     "detect_mime",
     "extract",
     "extract_inline",
+    "extract_many",
     "read_pdf",
     "warm_up",
 ]
@@ -145,3 +147,25 @@ def extract(
         if mime != PDF or pdf_text == "pypdf" or error.reason != memory_reason(memory_mb):
             raise
         return run_limited(extract_inline, path, mime, pdf_text="pypdf", **limits)
+
+
+def extract_many(
+    files: list[tuple[str, str]],
+    *,
+    cpu_seconds: int = 120,
+    memory_mb: int = 1024,
+    zip_limits: ZipLimits | None = None,
+    wall_seconds: float | None = None,
+    pdf_text: str = "pdfium",
+) -> list[Extracted | ExtractionError]:
+    """extract() for each (path, mime), several files to a child (see batch.py): the text,
+    or the ExtractionError with its reason, for each file in order."""
+    options = {"zip_limits": zip_limits, "pdf_text": pdf_text}
+    limits = {"cpu_seconds": cpu_seconds, "memory_mb": memory_mb, "wall_seconds": wall_seconds}
+
+    def alone(number: int) -> Extracted:
+        path, mime = files[number]
+        return extract(path, mime, **options, **limits)  # type: ignore[arg-type]
+
+    return run_each(extract_inline, [((path, mime), options) for path, mime in files],
+                    alone=alone, **limits)

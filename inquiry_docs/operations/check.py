@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -11,7 +12,7 @@ from sqlalchemy import func, select
 from ..db import db
 from ..evidence import indexing, ingest
 from ..evidence.storage import Store
-from ..models import Document, Page, Status
+from ..models import Document, Page, Status, utcnow
 from ..search import backend
 
 Echo = Callable[[str], None]
@@ -140,18 +141,35 @@ def _mark_for_indexing(ids: list[int]) -> None:
 
 
 def _check_stuck(repair: bool, echo: Echo) -> int:
-    ids = db.session.execute(
-        select(Document.id).where(Document.status.in_(STUCK)).order_by(Document.id)
+    """Documents a dead worker left unread: `extracting` with no progress for STUCK_MINUTES,
+    or `received` that long with no reading task left in the queue. Repair queues them
+    again; documents still waiting for a worker with their task queued are only noted."""
+    stuck, waiting = unfinished()
+    for document in stuck:
+        echo(f"UNFINISHED {document.urn} (document id {document.id}) has been "
+             f"{document.status} since {document.updated_at:%Y-%m-%d %H:%M} UTC: its worker "
+             "stopped")
+    if waiting:
+        echo(f"note: {len(waiting)} document(s) wait in the queue to be read by a worker")
+    if repair and stuck:
+        ingest.read_again(stuck)
+        echo(f"repaired: queued {len(stuck)} unfinished document(s) to be read again; "
+             "the server's or a worker's job threads read them")
+    return len(stuck)
+
+
+def unfinished() -> tuple[list[Document], list[Document]]:
+    """(stuck, waiting): unfinished documents a worker will never finish, and those whose
+    reading task is still in the queue."""
+    limit = utcnow() - timedelta(minutes=current_app.config["STUCK_MINUTES"])
+    documents = db.session.execute(
+        select(Document).where(Document.status.in_(STUCK)).order_by(Document.id)
     ).scalars().all()
-    for document_id in ids:
-        echo(f"UNFINISHED document id {document_id} was never read")
-    if repair:
-        for document_id in ids:
-            document = db.session.get(Document, document_id)
-            document.status = Status.RECEIVED
-            db.session.commit()
-            ingest.process(document_id)
-        indexing.index_pending()
-        if ids:
-            echo(f"repaired: read {len(ids)} unfinished document(s)")
-    return len(ids)
+    queued = ingest.queued_for_reading()
+    stuck, waiting = [], []
+    for document in documents:
+        if document.status == Status.RECEIVED and document.id in queued:
+            waiting.append(document)
+        elif document.updated_at <= limit:
+            stuck.append(document)
+    return stuck, waiting

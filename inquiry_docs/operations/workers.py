@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import inspect
+import time
+from datetime import timedelta
 
 from flask import Flask
 from huey.consumer import Consumer
+from sqlalchemy import select
 
 from .. import extract, queue
-from ..evidence.indexing import resume_indexing
+from ..db import db
+from ..evidence.indexing import INDEX_REQUESTED, resume_indexing
+from ..models import Document, Status, utcnow
+
+KEPT_FLAGS = {INDEX_REQUESTED}
 
 
 class InProcessConsumer(Consumer):
@@ -27,6 +34,7 @@ def start_consumer(app: Flask, workers: int | None = None) -> None:
     if count <= 0 or state.huey.immediate:
         return
     extract.warm_up()  # start the parsers' fork server before threads exist
+    prune_results(app)
     resume_indexing(app)
     state.consumer = InProcessConsumer(
         state.huey, workers=count, worker_type="thread", periodic=False,
@@ -36,11 +44,45 @@ def start_consumer(app: Flask, workers: int | None = None) -> None:
     state.consumer.start()
 
 
+def prune_results(app: Flask) -> None:
+    """Empty Huey's result store of task results: tasks store nothing (queue._logged), but
+    an earlier version's results would otherwise stay there for ever. Flags kept in the
+    same store on purpose (the index run request) are left alone."""
+    huey = queue.huey(app)
+    for key in list(huey.storage.result_items()):
+        name = key.decode() if isinstance(key, bytes) else str(key)
+        if name not in KEPT_FLAGS:
+            huey.storage.pop_data(key)
+
+
 def stop_consumer(app: Flask) -> None:
     state = queue.state(app)
     if state.consumer is not None:
         state.consumer.stop(graceful=True)
         state.consumer = None
+
+
+def wait_until_idle(app: Flask, poll: float = 0.5, settle: int = 3) -> None:
+    """Return once nothing is left to do: no job queued or scheduled, and no document
+    being read (recently) or waiting to be indexed, `settle` looks in a row."""
+    quiet = 0
+    while quiet < settle:
+        time.sleep(poll)
+        quiet = quiet + 1 if _idle(app) else 0
+
+
+def _idle(app: Flask) -> bool:
+    with app.app_context():
+        huey = queue.huey()
+        if len(huey) or huey.scheduled_count():
+            return False
+        since = utcnow() - timedelta(minutes=app.config["STUCK_MINUTES"])
+        busy = db.session.execute(select(Document.id).where(
+            (Document.status == Status.INDEXING)
+            | ((Document.status == Status.EXTRACTING) & (Document.updated_at > since))
+        ).limit(1)).first()
+        db.session.remove()
+        return busy is None
 
 
 def graceful_on_sigterm() -> dict[str, str]:
