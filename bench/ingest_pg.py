@@ -108,7 +108,8 @@ def describe(servers: Servers) -> str:
         f"N workers = N `inquiry-docs worker --workers 1` processes (one job thread each, "
         f"each with its own extraction fork server), started and waiting on the queue "
         f"before the clock starts; `inquiry-docs ingest <folder> --inquiry BEN --workers 0` "
-        f"stores the files, queues one job each on Redis and waits, running no jobs itself. "
+        "stores and registers the files 16 at a time, queues one reading job per 16 files on "
+        "Redis and waits, running no jobs itself. "
         f"The search rows are written in each job's transaction (no index job)."
     )
 

@@ -323,3 +323,19 @@ def test_gin_and_rum_indexes_answer_alike(app, admin_client, inquiry, method):
         search.rank_limit, search.rank_all = RANK_LIMIT, RANK_ALL
         search.rum_order_limit = RUM_ORDER_LIMIT
     assert search.indexed_page_counts() == {d.id: 2 for d in docs}
+
+
+def test_init_makes_the_text_indexes_the_kind_the_setting_names(app, admin_client, inquiry):
+    if not db.session.execute(text(
+            "SELECT 1 FROM pg_available_extensions WHERE name = 'rum'")).first():
+        require(False, "the rum extension is not installed (Debian: postgresql-15-rum)")
+    document = _add(admin_client, inquiry, "a.pdf", ["The lighthouse keeper", "logbook"])
+    search = backend()
+    admin = db.session.execute(select(User).where(User.is_admin)).scalar_one()
+    for kind in ("rum", "gin", "gin"):  # the second gin finds nothing to change
+        search.text_index = kind
+        result = app.test_cli_runner().invoke(args=["init"])
+        assert result.exit_code == 0, result.output
+        assert search.uses_rum() == (kind == "rum")
+        assert _urns(search.search("lighthouse", scope_for(admin))) == [document.urn]
+    search.text_index = "gin"

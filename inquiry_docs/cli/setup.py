@@ -13,6 +13,7 @@ from ..access.inquiries import create_inquiry, validate
 from ..db import db, upgrade_database
 from ..models import ROLES, Inquiry, User
 from ..recommendations import ensure_default_set
+from ..search import backend
 
 
 def inquiry_by_code(code: str) -> Inquiry:
@@ -28,6 +29,7 @@ def inquiry_by_code(code: str) -> Inquiry:
 def init(admin_email: str) -> None:
     """Create or upgrade the database, load the IICSA recommendations, make the first admin."""
     upgrade_database()
+    backend().prepare()
     ensure_default_set()
     if db.session.execute(select(User).where(User.is_admin)).first():
         click.echo("Database ready; an admin already exists.")

@@ -42,7 +42,8 @@ def init_app(app: Flask) -> None:
                              "it is " + url.split(":", 1)[0] + ".")
         from .postgres.backend import PostgresBackend
 
-        app.extensions["search"] = PostgresBackend(time_limit=app.config["SEARCH_TIME_LIMIT"])
+        app.extensions["search"] = PostgresBackend(time_limit=app.config["SEARCH_TIME_LIMIT"],
+                                                   text_index=app.config["PG_TEXT_INDEX"])
         return
     from .whoosh.backend import WhooshBackend
 

@@ -81,6 +81,9 @@ class SearchBackend(Protocol):
 
     def indexed_page_counts(self) -> dict[int, int]: ...
 
+    def prepare(self) -> None:
+        """Bring the index's own structures in line with the settings (run by `init`)."""
+
     def ping(self) -> int:
         """Prove the index can be read (for /healthz); raises when it cannot."""
 

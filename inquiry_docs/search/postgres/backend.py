@@ -70,7 +70,11 @@ class PostgresBackend(SearchRows):
 
     transactional = True  # rows are written with the pages, in the same transaction
 
-    def __init__(self, time_limit: float = ql.TIME_LIMIT, rank_limit: int = RANK_LIMIT) -> None:
+    def __init__(self, time_limit: float = ql.TIME_LIMIT, rank_limit: int = RANK_LIMIT,
+                 text_index: str = "gin") -> None:
+        if text_index not in ("gin", "rum"):
+            raise ValueError(f"PG_TEXT_INDEX={text_index!r}: use gin or rum.")
+        self.text_index = text_index
         self.time_limit = time_limit
         self.rank_limit = rank_limit
         self.rank_all = RANK_ALL

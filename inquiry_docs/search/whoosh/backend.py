@@ -232,6 +232,9 @@ class WhooshBackend:
             self._local = threading.local()
             self._memo.clear()
 
+    def prepare(self) -> None:
+        """Nothing to do: the index is made on first use."""
+
     def ping(self) -> int:
         """Open the index and count its pages: raises if it cannot be read."""
         with self._ix().searcher() as searcher:
