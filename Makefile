@@ -13,27 +13,39 @@ PORT   ?= 5000
 
 STACKS := sqlite postgres
 PYTEST_ARGS ?=
+# pip's and the database tools' own output goes here; the steps and their outcome are shown.
+SETUP_LOG := $(VENV)/setup.log
 
 .PHONY: run test lint bench assets clean $(STACKS:%=test-%)
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
+	@echo "==> Creating the Python environment in $(VENV)"
+	@$(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install --upgrade pip > $(SETUP_LOG) 2>&1 \
+		|| { tail -n 20 $(SETUP_LOG); echo "Failed: the whole output is in $(SETUP_LOG)"; exit 1; }
 
 $(VENV)/.installed: setup.cfg pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e .
-	touch $@
+	@echo "==> Installing Inquiry Docs and the packages it needs (details: $(SETUP_LOG))"
+	@$(BIN)/pip install -e . >> $(SETUP_LOG) 2>&1 \
+		|| { tail -n 20 $(SETUP_LOG); echo "Failed: the whole output is in $(SETUP_LOG)"; exit 1; }
+	@touch $@
 
 $(VENV)/.installed-test: setup.cfg pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[test]'
-	touch $(VENV)/.installed $@
+	@echo "==> Installing Inquiry Docs with its test tools (details: $(SETUP_LOG))"
+	@$(BIN)/pip install -e '.[test]' >> $(SETUP_LOG) 2>&1 \
+		|| { tail -n 20 $(SETUP_LOG); echo "Failed: the whole output is in $(SETUP_LOG)"; exit 1; }
+	@touch $(VENV)/.installed $@
 
 node_modules/.package-lock.json: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	@echo "==> Installing the browser-test tools (axe-core) from npm"
+	@npm ci --no-audit --no-fund --loglevel=error
 
 run: $(VENV)/.installed
-	$(BIN)/inquiry-docs init
-	$(BIN)/inquiry-docs serve --host $(HOST) --port $(PORT)
+	@echo "==> Preparing the database, the search index, the 20 IICSA recommendations and the first administrator"
+	@$(BIN)/inquiry-docs init 2>> $(SETUP_LOG) \
+		|| { tail -n 20 $(SETUP_LOG); echo "Failed: the whole output is in $(SETUP_LOG)"; exit 1; }
+	@echo "==> Starting the server (Ctrl-C to stop)"
+	@$(BIN)/inquiry-docs serve --host $(HOST) --port $(PORT)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check inquiry_docs tests $(wildcard bench)
