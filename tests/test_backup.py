@@ -155,8 +155,9 @@ def test_backup_during_ingest_restores_every_row_original_and_audit_event(tmp_pa
     result = runner.invoke(args=["restore", str(dest)])
     assert result.exit_code == 0, result.output
     assert "rebuilt from the database" in result.output
+    assert "still being read when the backup was made: they are queued" in result.output
     result = runner.invoke(args=["check", "--repair"])
-    assert "read" in result.output and result.exit_code == 0, result.output
+    assert result.exit_code == 0, result.output
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 0 and "Audit trail intact" in result.output, result.output
     head = f"{manifest['audit_head'][0]}:{manifest['audit_head'][1]}"

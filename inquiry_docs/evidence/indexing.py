@@ -113,12 +113,7 @@ def index_pending(batch: int | None = None) -> int:
 def index_documents(ids: list[int]) -> None:
     """Write these documents' committed pages to the index, then mark them indexed."""
     documents = db.session.execute(select(Document).where(Document.id.in_(ids))).scalars().all()
-    pages = [
-        page
-        for document in documents
-        for page in index_pages_of(document)
-    ]
-    backend().index_pages([d.id for d in documents], pages)
+    backend().index_pages([d.id for d in documents], pages_for_index(documents))
     for document in documents:
         if document.status == Status.INDEXING:
             document.status = Status.INDEXED
@@ -126,45 +121,62 @@ def index_documents(ids: list[int]) -> None:
 
 
 def index_pages_of(document: Document) -> list[IndexPage]:
-    """The index records of a document's pages with text, labels included."""
-    review = review_fields(document.id)
+    """The index records of one document's pages with text, labels included."""
+    return pages_for_index([document])
+
+
+def pages_for_index(documents: list[Document]) -> list[IndexPage]:
+    """The index records of these documents' pages with text, labels included, read in a
+    few statements for the whole batch (not several a document)."""
+    if not documents:
+        return []
+    ids = [d.id for d in documents]
+    review = review_fields(ids)
+    recs = recommendations_by_page(ids)
     rows = db.session.execute(
-        select(Page.number, Page.text).where(Page.document_id == document.id)
-        .order_by(Page.number)
-    )
-    recs = recommendations_by_page(document.id)
-    return [
-        IndexPage(document.id, document.urn, number, text, document.title,
-                  document.inquiry_id, document.doc_type, document.source, document.marking,
-                  document.document_date, document.restricted, tuple(recs.get(number, ())),
-                  **review)
-        for number, text in rows if text.strip()
-    ]
+        select(Page.document_id, Page.number, Page.text).where(Page.document_id.in_(ids))
+        .order_by(Page.document_id, Page.number))
+    by_id = {d.id: d for d in documents}
+    out = []
+    for document_id, number, text in rows:
+        if not text.strip():
+            continue
+        d = by_id[document_id]
+        out.append(IndexPage(
+            d.id, d.urn, number, text, d.title, d.inquiry_id, d.doc_type, d.source, d.marking,
+            d.document_date, d.restricted, tuple(recs.get((d.id, number), ())),
+            **review.get(d.id, {})))
+    return out
 
 
-def review_fields(document_id: int) -> dict:
-    """What the index holds about a document's review: tag ids and coding values (the
-    defaults when it has not been coded)."""
-    coding = db.session.execute(
-        select(Coding).where(Coding.document_id == document_id)).scalar_one_or_none()
-    tags = tuple(db.session.execute(select(DocumentTag.tag_id).where(
-        DocumentTag.document_id == document_id).order_by(DocumentTag.tag_id)).scalars())
-    if coding is None:
-        return {"tags": tags}  # IndexPage's defaults are the uncoded values
-    return {"tags": tags, "relevance": coding.relevance, "privilege": coding.privilege,
-            "review": coding.review_status, "reviewer": coding.reviewer_id,
-            "redaction": coding.redaction_needed}
+def review_fields(ids: list[int]) -> dict[int, dict]:
+    """What the index holds about each document's review: tag ids and coding values (no
+    entry: IndexPage's defaults, the values of an uncoded document)."""
+    fields: dict[int, dict] = {}
+    for document_id, tag_id in db.session.execute(
+            select(DocumentTag.document_id, DocumentTag.tag_id)
+            .where(DocumentTag.document_id.in_(ids)).order_by(DocumentTag.tag_id)):
+        tags = fields.setdefault(document_id, {}).setdefault("tags", ())
+        fields[document_id]["tags"] = (*tags, tag_id)
+    for coding in db.session.execute(select(Coding).where(Coding.document_id.in_(ids))
+                                     ).scalars():
+        fields.setdefault(coding.document_id, {}).update(
+            relevance=coding.relevance, privilege=coding.privilege,
+            review=coding.review_status, reviewer=coding.reviewer_id,
+            redaction=coding.redaction_needed)
+    return fields
 
 
-def recommendations_by_page(document_id: int) -> dict[int, list[str]]:
-    """Each page's linked recommendations, as search names them (`13`, `gbe2025-3`)."""
+def recommendations_by_page(ids: list[int]) -> dict[tuple[int, int], list[str]]:
+    """Each linked page's recommendations, as search names them (`13`, `gbe2025-3`)."""
     rows = db.session.execute(
-        select(EvidenceLink.page, Recommendation).join(Recommendation)
-        .where(EvidenceLink.document_id == document_id)).all()
-    out: dict[int, list[str]] = {}
-    for page, rec in rows:
-        if rec.ref not in out.setdefault(page, []):
-            out[page].append(rec.ref)
+        select(EvidenceLink.document_id, EvidenceLink.page, Recommendation)
+        .join(Recommendation).where(EvidenceLink.document_id.in_(ids))).all()
+    out: dict[tuple[int, int], list[str]] = {}
+    for document_id, page, rec in rows:
+        names = out.setdefault((document_id, page), [])
+        if rec.ref not in names:
+            names.append(rec.ref)
     return out
 
 

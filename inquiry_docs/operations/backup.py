@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from ..access import audit
@@ -330,9 +331,23 @@ def restore_backup(src: Path, *, force: bool = False, actor: str = "command line
                  source=str(src), backup_created_at=manifest.get("created_at"),
                  files=report.files)
     db.session.commit()
-    report.notes.append("Run `inquiry-docs check --repair` to finish documents that were "
-                        "still being read when the backup was made.")
+    _read_unfinished(report)
     return report
+
+
+def _read_unfinished(report: Report) -> None:
+    """Queue the documents that were still being read when the backup was made: their
+    jobs stayed in the old installation's queue, which a backup does not hold."""
+    from ..evidence import ingest
+    from ..models import Document, Status
+
+    unfinished = list(db.session.execute(select(Document).where(
+        Document.status.in_((Status.RECEIVED, Status.EXTRACTING))).order_by(Document.id)
+    ).scalars())
+    if unfinished:
+        ingest.read_again(unfinished)
+        report.notes.append(f"{len(unfinished)} document(s) were still being read when the "
+                            "backup was made: they are queued to be read again.")
 
 
 def _replace_sqlite(source: Path, target_db: Path) -> None:

@@ -43,7 +43,7 @@ def rebuild_index(progress: bool = False) -> int:
             ).scalars().all()
             if not documents:
                 break
-            pages = [p for d in documents for p in indexing.index_pages_of(d)]
+            pages = indexing.pages_for_index(list(documents))
             search.index_pages([d.id for d in documents], pages)
             last = documents[-1].id
             done += len(documents)
