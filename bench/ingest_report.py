@@ -17,7 +17,7 @@ TARGET = 0.75
 def _row(phase: Phase, servers: bool) -> str:
     largest = f"{phase.largest_mb:,.0f}" if phase.largest_mb is not None else "-"
     cpu = f"{phase.cpu_seconds:,.1f}" if phase.cpu_seconds is not None else "-"
-    server = f"{phase.server_cpu_seconds:,.1f}" if phase.server_cpu_seconds is not None else "-"
+    server = f"{phase.server_cpu_seconds:,.2f}" if phase.server_cpu_seconds is not None else "-"
     return (
         f"| {phase.name} | {phase.documents:,} | {phase.pages:,} | {phase.seconds:,.2f} | "
         f"{phase.rate:,.1f} | {cpu} | " + (f"{server} | " if servers else "")
