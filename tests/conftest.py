@@ -192,7 +192,7 @@ def redis_server():
 # says `def app(search_app): return search_app`). The PostgreSQL one gets a fresh database
 # copied from a migrated template, so each test starts empty and no test waits on Alembic.
 
-SEARCH_BACKENDS = ("whoosh", "postgres")
+SEARCH_BACKENDS = ("whoosh", "tantivy", "postgres")
 
 
 @pytest.fixture(scope="session")
@@ -223,8 +223,8 @@ def postgres_database(server, template: str) -> Iterator[str]:
 
 def search_backend_config(request, backend: str) -> Iterator[dict[str, Any]]:
     """Settings that put the app on `backend` (a fresh PostgreSQL database for postgres)."""
-    if backend == "whoosh":
-        yield {"SEARCH_BACKEND": "whoosh"}  # also on the postgres stack's database
+    if backend in ("whoosh", "tantivy"):
+        yield {"SEARCH_BACKEND": backend}  # also on the postgres stack's database
         return
     server = request.getfixturevalue("postgres_server")
     template = request.getfixturevalue("postgres_template")
