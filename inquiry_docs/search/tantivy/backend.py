@@ -17,6 +17,7 @@ import logging
 import math
 import os
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -51,6 +52,7 @@ log = logging.getLogger(__name__)
 FOLDER = "tantivy"  # the index's folder inside INDEX_DIR
 EXPANDED = 50  # pages listed for a document whose "more pages" link was followed
 SHOWN = 3
+BIG_BATCH = 2_000  # pages from which a batch is written by every indexing thread
 SEARCH_WORKERS = 4  # tantivy calls running at once; past the time limit one stays busy
 MORE_LIKE_TERMS = 12  # telling words a "more like this" search is built from
 MORE_LIKE_CANDIDATES = 40  # the source's most frequent words whose rarity is looked up
@@ -113,7 +115,13 @@ class TantivyBackend:
                 if meta is None:
                     self._index = None
                     raise IndexDamaged("The search index's meta.json is missing.")
-                index.reload()
+                try:
+                    index.reload()
+                except BaseException as error:  # a ValueError, or a panic on a bad file
+                    if isinstance(error, KeyboardInterrupt | SystemExit):
+                        raise
+                    self._index = None  # opened afresh (and judged again) next time
+                    raise IndexDamaged(f"The search index cannot be read: {error}") from None
                 self._seen = meta
         return index.searcher()
 
@@ -124,24 +132,31 @@ class TantivyBackend:
     # --- writing (jobs only) ------------------------------------------------------------
 
     @contextlib.contextmanager
-    def _writer(self) -> Iterator[tantivy.IndexWriter]:
+    def _writer(self, pages: int = 0) -> Iterator[tantivy.IndexWriter]:
+        # Each indexing thread writes a segment of its own: a small batch takes one.
+        threads = self.threads if pages >= BIG_BATCH else 1
         index = self._ix()  # first: opening a new index takes the lock itself
         with write_lock(self.directory, self.lock_timeout):
-            with batch_writer(index, self.memory_mb, self.threads) as writer:
+            with batch_writer(index, self.memory_mb, threads) as writer:
                 yield writer
 
     def index_pages(self, document_ids: list[int], pages: list[IndexPage]) -> None:
         """Replace what is indexed for these documents with these pages, in one commit."""
-        with self._writer() as writer:
-            for document_id in document_ids:
-                writer.delete_documents_by_term("doc", document_id)
+        with self._writer(len(pages)) as writer:
+            self._delete(writer, document_ids)
             for page in pages:
                 writer.add_document(record(page))
 
     def delete_documents(self, document_ids: list[int]) -> None:
         with self._writer() as writer:
-            for document_id in document_ids:
-                writer.delete_documents_by_term("doc", document_id)
+            self._delete(writer, document_ids)
+
+    def _delete(self, writer: tantivy.IndexWriter, document_ids: list[int]) -> None:
+        # By query, not delete_documents_by_term: that makes a Python int a signed term,
+        # which matches nothing in an unsigned field.
+        if document_ids:
+            writer.delete_documents_by_query(Query.term_set_query(
+                self.schema, "doc", sorted(set(document_ids))))
 
     def clear(self) -> None:
         """An empty index in place of whatever was there (damaged files included)."""
@@ -192,13 +207,15 @@ class TantivyBackend:
 
     def _limited(self, work: Callable[[], T]) -> T:
         """Run `work` (tantivy calls only: no database) in the pool, within the limit."""
+        start = time.monotonic()
         future = self._pool.submit(work)
         try:
-            return future.result(timeout=self.time_limit)
+            result = future.result(timeout=self.time_limit)
         except concurrent.futures.TimeoutError:
-            raise QueryTooBroad(
-                f"The search took longer than {self.time_limit:g} seconds and was stopped.",
-                "Use more specific words, fewer * and ~ words, or an exact phrase.") from None
+            raise _too_slow(self.time_limit) from None
+        if time.monotonic() - start > self.time_limit:  # finished, but past the limit
+            raise _too_slow(self.time_limit)
+        return result
 
     def _compile(self, text: str, searcher: tantivy.Searcher) -> tuple[Compiled, str]:
         """The user's text as a tantivy query and any notice; raises only QueryTooBroad."""
@@ -384,6 +401,11 @@ class TantivyBackend:
         if self._marker is None:
             self._marker = marking_tokenizer()
         return self._marker
+
+
+def _too_slow(seconds: float) -> QueryTooBroad:
+    return QueryTooBroad(f"The search took longer than {seconds:g} seconds and was stopped.",
+                         "Use more specific words, fewer * and ~ words, or an exact phrase.")
 
 
 def _telling_words(searcher: tantivy.Searcher, text: str) -> list[tuple[str, float]]:
