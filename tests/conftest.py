@@ -247,6 +247,14 @@ def search_app(request, tmp_path: Path) -> Iterator[Flask]:
 # with Whoosh on both stacks: an installation may pair Whoosh with PostgreSQL, and the
 # postgres stack's default, PostgreSQL search, keeps no index files.
 with_whoosh = pytest.mark.parametrize("app", ["whoosh"], indirect=True)
+# The same for a test that both embedded indexes (Whoosh's, tantivy's) must pass.
+EMBEDDED = ("whoosh", "tantivy")
+with_embedded = pytest.mark.parametrize("app", EMBEDDED, indirect=True)
+
+
+def index_folder(app: Flask) -> Path:
+    """Where the app's embedded index keeps its files."""
+    return Path(app.extensions["search"].directory)
 
 
 def pytest_report_header(config: pytest.Config) -> str:

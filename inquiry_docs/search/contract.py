@@ -19,6 +19,14 @@ class IndexLocked(Exception):
     """Another writer holds the index; the job that met it is retried."""
 
 
+class IndexOutdated(Exception):
+    """The index on disk was built with an older schema: `inquiry-docs reindex` rebuilds it."""
+
+
+class IndexDamaged(Exception):
+    """The index files cannot be read: `inquiry-docs check --repair` rebuilds it."""
+
+
 @dataclass
 class IndexPage:
     """What the index holds for one page (built from committed database rows)."""

@@ -22,7 +22,7 @@ from pathlib import Path
 import tantivy
 
 from ... import faults
-from ..contract import IndexLocked
+from ..contract import IndexDamaged, IndexLocked, IndexOutdated
 from .schema import SCHEMA_VERSION, make_schema, register
 
 log = logging.getLogger(__name__)
@@ -30,14 +30,6 @@ log = logging.getLogger(__name__)
 LOCK = "write.lock"
 VERSION = "inquiry-docs-schema"  # holds SCHEMA_VERSION; another value means "reindex"
 KEEP = (LOCK,)  # files of ours that clearing the index leaves in place
-
-
-class IndexOutdated(Exception):
-    """The index on disk was built with an older schema: `inquiry-docs reindex` rebuilds it."""
-
-
-class IndexDamaged(Exception):
-    """The index files cannot be read: `inquiry-docs check --repair` rebuilds it."""
 
 
 @contextlib.contextmanager
@@ -103,19 +95,24 @@ def fsync_dir(directory: Path) -> None:
 
 
 @contextlib.contextmanager
-def batch_writer(index: tantivy.Index, memory_mb: int, threads: int
+def batch_writer(index: tantivy.Index, memory_mb: int, threads: int, timeout: float
                  ) -> Iterator[tantivy.IndexWriter]:
     """tantivy's writer for one batch (call under write_lock): committed when the block
     ends, rolled back when it raises, and always given up, merges done, so its lock and
-    memory go with it."""
+    memory go with it. tantivy's own lock is waited for up to `timeout` seconds."""
     threads = max(1, threads)
     heap = max(memory_mb, 16 * threads) * 1024 * 1024
-    try:
-        writer = index.writer(heap, threads)
-    except ValueError as error:
-        if "LockBusy" in str(error):
-            raise IndexLocked("The search index is busy (another writer).") from None
-        raise
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            writer = index.writer(heap, threads)
+            break
+        except ValueError as error:
+            if "LockBusy" not in str(error):
+                raise
+            if time.monotonic() > deadline:
+                raise IndexLocked("The search index is busy (another writer).") from None
+            time.sleep(0.05)
     try:
         yield writer
         # The batch is with the writer; the crash test kills the process here, before
