@@ -10,10 +10,10 @@ commits (the first test, on the postgres stack).
 from __future__ import annotations
 
 import fcntl
-import subprocess
-import sys
 import io
 import os
+import subprocess
+import sys
 import threading
 import time
 

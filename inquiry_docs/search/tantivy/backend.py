@@ -136,9 +136,9 @@ class TantivyBackend:
         # Each indexing thread writes a segment of its own: a small batch takes one.
         threads = self.threads if pages >= BIG_BATCH else 1
         index = self._ix()  # first: opening a new index takes the lock itself
-        with write_lock(self.directory, self.lock_timeout):
-            with batch_writer(index, self.memory_mb, threads, self.lock_timeout) as writer:
-                yield writer
+        with write_lock(self.directory, self.lock_timeout), \
+                batch_writer(index, self.memory_mb, threads, self.lock_timeout) as writer:
+            yield writer
 
     def index_pages(self, document_ids: list[int], pages: list[IndexPage]) -> None:
         """Replace what is indexed for these documents with these pages, in one commit."""

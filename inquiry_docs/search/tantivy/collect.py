@@ -109,7 +109,7 @@ def find(searcher: tantivy.Searcher, query: Query, sort: str, wanted: int,
         groups = group_all(searcher, hits, sort)
         pages = [(g.document_id, p) for g in groups for p, _ in g.pages]
         return Found(total, len(groups), False, groups, True, pages)
-    documents = int(round(searcher.cardinality(query, "doc")))
+    documents = round(searcher.cardinality(query, "doc"))
     hits = first.hits
     while True:
         groups, pages = _pool_groups(searcher, hits, order is not None)

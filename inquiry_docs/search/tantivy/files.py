@@ -122,11 +122,11 @@ def batch_writer(index: tantivy.Index, memory_mb: int, threads: int, timeout: fl
     except BaseException:
         try:
             writer.rollback()
-        except BaseException:  # noqa: BLE001 - the first error is the one to report
+        except BaseException:
             log.warning("rolling back a failed index commit also failed", exc_info=True)
         raise
     finally:
         try:
             writer.wait_merging_threads()
-        except BaseException:  # noqa: BLE001
+        except BaseException:
             log.warning("finishing the index writer's merges failed", exc_info=True)
