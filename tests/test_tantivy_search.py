@@ -44,12 +44,13 @@ def world(app, admin):
     """Harbour documents in reach of the reader, and others out of its reach: a SECRET
     one, one under a restriction order, and one of another inquiry."""
     mine, other = create_inquiry("OLD", "Oldham"), create_inquiry("ROT", "Rotherham")
-    docs = {n: _text(mine, n, [f"harbour {n} page one", f"harbour {n} page two", "quiet"])
-            for n in ("a", "b", "c")}
+    docs = {n: _text(mine, n, [f"harbour {n} page one", f"harbour {n} page two",
+                                "quiet"]) for n in ("a", "b", "c")}
     docs["secret"] = _text(mine, "secret", ["harbour secret hideaway"])
     docs["restricted"] = _text(mine, "restricted", ["harbour restricted hideaway"])
     docs["other"] = _text(other, "other", ["harbour elsewhere hideaway"])
-    metadata.set_marking(docs["secret"], metadata.Marking("OFFICIAL-SENSITIVE", False, "", ""), admin)
+    metadata.set_marking(docs["secret"],
+                         metadata.Marking("OFFICIAL-SENSITIVE", False, "", ""), admin)
     metadata.set_marking(docs["restricted"],
                          metadata.Marking("OFFICIAL", True, "RO-1", "names"), admin)
     reader = make_user("reader@example.org", "reader", mine)
@@ -95,7 +96,7 @@ def test_out_of_reach_documents_never_appear_in_counts_facets_or_results(app, wo
 
 
 def test_past_the_exact_limit_counts_are_estimated_and_said_to_be(app, world, monkeypatch):
-    docs, reader = world
+    _, reader = world
     search = backend()
     exact = search.search("harbour", scope_for(reader), facets=True)
     assert not exact.estimated and exact.total_pages == 6
@@ -158,12 +159,13 @@ def test_labels_are_read_at_search_time_and_need_no_index_write(app, world, admi
     assert facets["redaction"] == {"yes": 1, "no": 2}
     assert ids("harbour page one", rec=(rec.ref,)) == set()  # the linked page is page two
     # A marking is in the index: changing it re-indexes the document.
-    metadata.set_marking(docs["a"], metadata.Marking("OFFICIAL-SENSITIVE", False, "", ""), admin)
+    metadata.set_marking(docs["a"], metadata.Marking("OFFICIAL-SENSITIVE", False, "", ""),
+                         admin)
     assert _meta(app) != before and a not in ids()
 
 
 def test_an_older_index_asks_for_reindex_then_works(app, world, runner):
-    docs, reader = world
+    _, reader = world
     (index_folder(app) / "inquiry-docs-schema").write_text("0\n")
     backend().reopen()
     client = app.test_client()

@@ -34,7 +34,8 @@ def search_cmd(query: str, code: str | None, as_json: bool, limit: int) -> None:
     ]
     if as_json:
         click.echo(json.dumps({"query": query, "documents": results.total_documents,
-                               "estimated": results.estimated, "pages": results.total_pages, "notice": results.notice,
+                               "estimated": results.estimated,
+                               "pages": results.total_pages, "notice": results.notice,
                                "hits": hits}, indent=2))
         return
     if results.notice:
