@@ -367,7 +367,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         choices=BACKENDS,
         default="whoosh",
         help="whoosh: the embedded set-up (SQLite, SQLite queue, `ingest --workers N`); "
-        "tantivy: the same with the tantivy index; postgres: the scale-out one on a throwaway PostgreSQL cluster and Redis "
+        "tantivy: the same with the tantivy index; postgres: the scale-out one on a "
+        "throwaway PostgreSQL cluster and Redis "
         "(SEARCH_BACKEND=postgres, N `inquiry-docs worker` processes) (default whoosh)",
     )
     parser.add_argument(
