@@ -491,7 +491,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             index = indexing_alone(specs, results, base / "index-alone", args.backend)
             print(f"Indexing alone: {index.rate:.1f} pages/s", file=sys.stderr)
-            phases, stack = [bare, index], EMBEDDED
+            phases = [bare, index]
+            stack = EMBEDDED.replace("SEARCH_BACKEND=whoosh", f"SEARCH_BACKEND={args.backend}")
             runs = embedded(specs, base, args.worker_counts, args.backend)
         load = (load_before, os.getloadavg()[0])
         section = render(args, described, phases, runs, load, stack)
