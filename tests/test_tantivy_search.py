@@ -239,3 +239,29 @@ def test_terms_for_marks_stems_and_exact_words(app, world):
     assert search.terms_for("harbour -quiet") == search.terms_for("harbour")
     assert db.session.execute(select(Document).where(Document.status != Status.INDEXED)
                               ).first() is None
+
+
+QUERY_TEXT = st.one_of(
+    st.text(max_size=300),
+    st.lists(st.one_of(st.sampled_from(
+        ['"', "(", ")", "*", "~", "-", ":", "..", " OR ", " AND ", " NOT ", "title:", "date:",
+         "urn:", "type:", "source:", "tag:", "rec:", "[", "]", "~2", "harb", "page", "2012",
+         "-01", " "]), st.text(max_size=3)), max_size=60).map("".join),
+)
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=QUERY_TEXT)
+def test_any_search_text_is_answered_or_refused_with_a_reason(app, world, caplog, text):
+    _, reader = world
+    scope = scope_for(reader)
+    caplog.clear()
+    try:
+        results = backend().search(text, scope, facets=True)
+    except ql.QueryTooBroad as error:
+        assert error.message and error.advice
+        return
+    assert results.total_documents <= 3
+    # Compiled as written: tantivy refused none of it (which would fall back to words).
+    assert not [r for r in caplog.records if "tantivy refused" in r.getMessage()], text
