@@ -330,8 +330,10 @@ def test_a_flipped_byte_in_a_stored_original_is_reported(app, runner):
     assert f"ALTERED original for {document.urn}" in result.output
 
 
-def test_a_worker_and_a_reindex_at_the_same_time_lose_nothing(tmp_path):
-    with _app(tmp_path, QUEUE_IMMEDIATE=False, INDEX_BATCH=3, INDEX_MIN_PAGES=1) as app:
+@pytest.mark.parametrize("search", [None, "tantivy"])  # the stack's search, and tantivy
+def test_a_worker_and_a_reindex_at_the_same_time_lose_nothing(tmp_path, search):
+    with _app(tmp_path, QUEUE_IMMEDIATE=False, INDEX_BATCH=3, INDEX_MIN_PAGES=1,
+              **({"SEARCH_BACKEND": search} if search else {})) as app:
         inquiry = create_inquiry("OLD", "Oldham")
         for n in range(24):
             ingest.receive(ingest.Incoming(io.BytesIO(samples.make_pdf(
@@ -354,6 +356,7 @@ def test_a_worker_and_a_reindex_at_the_same_time_lose_nothing(tmp_path):
         assert run_check(echo=lambda _: None) == 0
 
 
+@pytest.mark.parametrize("app", [None, "tantivy"], indirect=True)
 def test_a_reindex_between_a_workers_index_write_and_its_commit_loses_nothing(app, inquiry):
     # The worst interleaving, step by step: the worker has written a document to the index
     # but not yet marked it indexed when `reindex` clears the index and walks the
