@@ -252,6 +252,12 @@ EMBEDDED = ("whoosh", "tantivy")
 with_embedded = pytest.mark.parametrize("app", EMBEDDED, indirect=True)
 
 
+# A test of searching, access or labels written on the `app` fixture: on the stack's own
+# search backend, and again on tantivy (which reads labels from the database).
+on_tantivy_too = pytest.mark.parametrize("app", [None, "tantivy"], ids=["stack", "tantivy"],
+                                         indirect=True)
+
+
 def index_folder(app: Flask) -> Path:
     """Where the app's embedded index keeps its files."""
     return Path(app.extensions["search"].directory)
