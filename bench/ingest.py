@@ -6,7 +6,7 @@
     python bench/ingest.py --backend postgres --worker-counts 1,2,4  # the scale-out set-up
 
 1. Bare extraction: `extract_inline` over every file in a process pool of --workers.
-2. Indexing alone (Whoosh only): the extracted pages written to a fresh Whoosh index,
+2. Indexing alone (embedded only): the pages written to a fresh Whoosh (or tantivy) index,
    INDEX_BATCH documents per commit, as `indexing.index_pending` does.
 3. End to end, once per worker count in --worker-counts (default: --workers), on new
    temporary directories and a new database each time (bench/ingest_e2e.py):
@@ -14,7 +14,8 @@
    start of `inquiry-docs ingest` to the moment every document is indexed; the outcome is
    then checked (every document indexed, page counts in the database and the search
    backend, a search for a word put on one known page finding that page only).
-   - `--backend whoosh` (default), the embedded set-up: SQLite, the SQLite queue, Whoosh;
+   - `--backend whoosh` (default), the embedded set-up: SQLite, the SQLite queue, Whoosh
+     (`--backend tantivy`: the same with the tantivy index);
      N workers = `inquiry-docs ingest <folder> --inquiry BEN --workers N`, N job threads
      inside the command.
    - `--backend postgres`, the scale-out set-up (bench/ingest_pg.py): a throwaway
@@ -55,7 +56,7 @@ from procs import TreeSampler, cpu_children, peak_rss_self, reset_peak_rss
 from report import append
 
 ROOT = Path(__file__).resolve().parent.parent
-BACKENDS = ("whoosh", "postgres")
+BACKENDS = ("whoosh", "tantivy", "postgres")
 MARKER_DOC, MARKER_PAGE = 5, 7  # 1-based; clamped to the corpus size
 FONTS = (
     "/usr/share/fonts/truetype/liberation/LiberationSerif-Regular.ttf",
@@ -269,8 +270,10 @@ def _naive(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=None) if moment else None
 
 
-def indexing_alone(specs: list[Spec], results: list[Any], folder: Path) -> Phase:
+def indexing_alone(specs: list[Spec], results: list[Any], folder: Path,
+                   search: str = "whoosh") -> Phase:
     from inquiry_docs.search import IndexPage
+    from inquiry_docs.search.tantivy.backend import TantivyBackend
     from inquiry_docs.search.whoosh.backend import WhooshBackend
 
     batch = index_batch_size()
@@ -296,7 +299,7 @@ def indexing_alone(specs: list[Spec], results: list[Any], folder: Path) -> Phase
         )
         for doc_id, (spec, result) in enumerate(zip(specs, results, strict=True), 1)
     ]
-    backend = WhooshBackend(str(folder))
+    backend = TantivyBackend(str(folder)) if search == "tantivy" else WhooshBackend(str(folder))
     reset_peak_rss()  # if the kernel refuses, VmHWM is this process's peak so far
     cpu = time.process_time()
     start = time.perf_counter()
@@ -315,7 +318,7 @@ def indexing_alone(specs: list[Spec], results: list[Any], folder: Path) -> Phase
             f"Indexing alone: {sum(counts.values())} pages in the index, {pages} written"
         )
     return Phase(
-        f"Indexing alone (Whoosh, {batch} documents per commit)",
+        f"Indexing alone ({search.capitalize()}, {batch} documents per commit)",
         len(documents),
         pages,
         seconds,
@@ -364,7 +367,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         choices=BACKENDS,
         default="whoosh",
         help="whoosh: the embedded set-up (SQLite, SQLite queue, `ingest --workers N`); "
-        "postgres: the scale-out one on a throwaway PostgreSQL cluster and Redis "
+        "tantivy: the same with the tantivy index; postgres: the scale-out one on a "
+        "throwaway PostgreSQL cluster and Redis "
         "(SEARCH_BACKEND=postgres, N `inquiry-docs worker` processes) (default whoosh)",
     )
     parser.add_argument(
@@ -448,10 +452,12 @@ def _progress(run: EndToEnd) -> EndToEnd:
     return run
 
 
-def embedded(specs: list[Spec], base: Path, counts: list[int]) -> list[EndToEnd]:
+def embedded(specs: list[Spec], base: Path, counts: list[int], search: str = "whoosh"
+             ) -> list[EndToEnd]:
     """One end-to-end run of the embedded set-up per worker count."""
     return [
-        _progress(end_to_end(specs, base / "files", base / f"pipeline-{number}-{count}", count))
+        _progress(end_to_end(specs, base / "files", base / f"pipeline-{number}-{count}", count,
+                             search))
         for number, count in enumerate(counts, 1)
     ]
 
@@ -483,10 +489,11 @@ def main(argv: list[str] | None = None) -> int:
             phases = [bare]
             runs, stack = scale_out(specs, base, args.worker_counts)
         else:
-            index = indexing_alone(specs, results, base / "index-alone")
+            index = indexing_alone(specs, results, base / "index-alone", args.backend)
             print(f"Indexing alone: {index.rate:.1f} pages/s", file=sys.stderr)
-            phases, stack = [bare, index], EMBEDDED
-            runs = embedded(specs, base, args.worker_counts)
+            phases = [bare, index]
+            stack = EMBEDDED.replace("SEARCH_BACKEND=whoosh", f"SEARCH_BACKEND={args.backend}")
+            runs = embedded(specs, base, args.worker_counts, args.backend)
         load = (load_before, os.getloadavg()[0])
         section = render(args, described, phases, runs, load, stack)
         if args.scans:

@@ -111,10 +111,11 @@ def clean_env(settings: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def sqlite_env(base: Path) -> dict[str, str]:
+def sqlite_env(base: Path, search: str = "whoosh") -> dict[str, str]:
     instance = base / "instance"
     return clean_env(
         {
+            "SEARCH_BACKEND": search,
             "INSTANCE_DIR": str(instance),
             "DATABASE_URL": f"sqlite:///{instance}/inquiry_docs.db",
             "QUEUE_URL": f"sqlite:///{instance}/queue.db",
@@ -216,10 +217,11 @@ def timed_phase(name: str, specs: list[Spec], timed: Timed, cpu: float = 0.0,
                  timed.peak / 2**20, timed.largest / 2**20, timed.cpu + cpu, server_cpu)
 
 
-def end_to_end(specs: list[Spec], corpus: Path, base: Path, workers: int) -> EndToEnd:
+def end_to_end(specs: list[Spec], corpus: Path, base: Path, workers: int,
+               search: str = "whoosh") -> EndToEnd:
     """The embedded set-up: `inquiry-docs ingest --workers N` with its SQLite queue."""
     base.mkdir(parents=True)
-    env = sqlite_env(base)
+    env = sqlite_env(base, search)
     prepare(env)
     startup = fixed_cost(base, env, workers)
     timed = timed_ingest(specs, corpus, base, env, workers)

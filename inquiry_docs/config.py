@@ -32,8 +32,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DATABASE_URL", "sqlite:///<INSTANCE_DIR>/inquiry_docs.db",
             "SQLAlchemy database URL: SQLite by default, `postgresql+psycopg://...` at scale."),
     Setting("UPLOAD_DIR", "uploads/", "Where originals are stored, write-once, by SHA-256."),
-    Setting("INDEX_DIR", "indexes/", "Where the Whoosh search index lives (derived data)."),
-    Setting("SEARCH_BACKEND", "whoosh", "`whoosh`: the embedded index in INDEX_DIR; `postgres`: "
+    Setting("INDEX_DIR", "indexes/", "Where the embedded search index lives (derived data): "
+            "Whoosh's files, and tantivy's in its `tantivy` subfolder."),
+    Setting("SEARCH_BACKEND", "whoosh", "`whoosh`: the embedded Whoosh index in INDEX_DIR; "
+            "`tantivy`: the embedded tantivy index in INDEX_DIR/tantivy; `postgres`: "
             "PostgreSQL full-text search in the database itself, written with the pages (needs "
             "a `postgresql+psycopg://` DATABASE_URL; run `inquiry-docs reindex` after "
             "switching)."),

@@ -192,7 +192,7 @@ def redis_server():
 # says `def app(search_app): return search_app`). The PostgreSQL one gets a fresh database
 # copied from a migrated template, so each test starts empty and no test waits on Alembic.
 
-SEARCH_BACKENDS = ("whoosh", "postgres")
+SEARCH_BACKENDS = ("whoosh", "tantivy", "postgres")
 
 
 @pytest.fixture(scope="session")
@@ -223,8 +223,8 @@ def postgres_database(server, template: str) -> Iterator[str]:
 
 def search_backend_config(request, backend: str) -> Iterator[dict[str, Any]]:
     """Settings that put the app on `backend` (a fresh PostgreSQL database for postgres)."""
-    if backend == "whoosh":
-        yield {"SEARCH_BACKEND": "whoosh"}  # also on the postgres stack's database
+    if backend in ("whoosh", "tantivy"):
+        yield {"SEARCH_BACKEND": backend}  # also on the postgres stack's database
         return
     server = request.getfixturevalue("postgres_server")
     template = request.getfixturevalue("postgres_template")
@@ -247,6 +247,20 @@ def search_app(request, tmp_path: Path) -> Iterator[Flask]:
 # with Whoosh on both stacks: an installation may pair Whoosh with PostgreSQL, and the
 # postgres stack's default, PostgreSQL search, keeps no index files.
 with_whoosh = pytest.mark.parametrize("app", ["whoosh"], indirect=True)
+# The same for a test that both embedded indexes (Whoosh's, tantivy's) must pass.
+EMBEDDED = ("whoosh", "tantivy")
+with_embedded = pytest.mark.parametrize("app", EMBEDDED, indirect=True)
+
+
+# A test of searching, access or labels written on the `app` fixture: on the stack's own
+# search backend, and again on tantivy (which reads labels from the database).
+on_tantivy_too = pytest.mark.parametrize("app", [None, "tantivy"], ids=["stack", "tantivy"],
+                                         indirect=True)
+
+
+def index_folder(app: Flask) -> Path:
+    """Where the app's embedded index keeps its files."""
+    return Path(app.extensions["search"].directory)
 
 
 def pytest_report_header(config: pytest.Config) -> str:

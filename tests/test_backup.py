@@ -219,6 +219,7 @@ def test_verify_names_altered_and_missing_files_and_restore_refuses_them(app, in
         db.engine.dispose()
 
 
+@pytest.mark.parametrize("app", [None, "tantivy"], indirect=True)  # the stack's, and tantivy
 def test_restore_refuses_to_replace_existing_data_unless_forced(app, inquiry, tmp_path,
                                                                runner):
     ingest.receive(ingest.Incoming(io.BytesIO(samples.make_pdf(["first"])), "1.pdf", inquiry))
@@ -228,6 +229,9 @@ def test_restore_refuses_to_replace_existing_data_unless_forced(app, inquiry, tm
     index_files = [f for f in files if f.startswith("index/")]
     if app.config["SEARCH_BACKEND"] == "postgres":
         assert index_files == []  # its rows are in the database dump
+    elif app.config["SEARCH_BACKEND"] == "tantivy":
+        assert "index/meta.json" in index_files, index_files
+        assert json.loads((dest / "manifest.json").read_text())["search_backend"] == "tantivy"
     else:
         assert any(f.endswith(".toc") for f in index_files), index_files
     ingest.receive(ingest.Incoming(io.BytesIO(samples.make_pdf(["second"])), "2.pdf", inquiry))

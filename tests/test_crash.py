@@ -3,8 +3,10 @@
 The worker is the real `inquiry-docs worker` command on the stack's real queue (SQLite, or
 Redis on the postgres stack); a named crash point (inquiry_docs/faults.py) kills it at the
 chosen moment. `index_commit` is the middle of writing the stack's search index: inside
-Whoosh's commit, or with PostgreSQL search, after the rows are written and before the
-transaction that also holds the pages commits.
+Whoosh's commit; with tantivy, once the batch is with its writer and before the commit
+names the new segments; or with PostgreSQL search, after the rows are written and before
+the transaction that also holds the pages commits. Each runs on the stack's own search
+and again with tantivy.
 """
 
 from __future__ import annotations
@@ -54,13 +56,13 @@ def _cli(tmp_path: Path, *args: str, fault: str | None = None, timeout: float = 
     )
 
 
-def _receive_files(tmp_path: Path, count: int) -> list[str]:
+def _receive_files(tmp_path: Path, count: int, **settings: str) -> list[str]:
     """Store and register files, queueing their jobs for a worker that is not running yet."""
-    os.environ.update(_env(tmp_path))
+    os.environ.update(_env(tmp_path, None, **settings))
     try:
         app = create_app()
     finally:
-        for key in _env(tmp_path):
+        for key in _env(tmp_path, None, **settings):
             if key.startswith("INQUIRY_DOCS_"):
                 os.environ.pop(key, None)
     with app.app_context():
@@ -91,34 +93,38 @@ def _statuses(tmp_path: Path) -> list[str]:
     return statuses
 
 
+@pytest.mark.parametrize("search", ["stack", "tantivy"])
 @pytest.mark.parametrize("fault", ["after_pages_commit", "index_commit"])
-def test_sigkill_then_check_repair_loses_nothing(tmp_path, fault):
-    shas = _receive_files(tmp_path, 3)
-    worker = _cli(tmp_path, "worker", "--workers", "1", fault=fault)
+def test_sigkill_then_check_repair_loses_nothing(tmp_path, fault, search):
+    settings = {} if search == "stack" else {"SEARCH_BACKEND": search}
+    shas = _receive_files(tmp_path, 3, **settings)
+    worker = _cli(tmp_path, "worker", "--workers", "1", fault=fault, **settings)
     assert worker.returncode == -signal.SIGKILL, worker.stderr[-2000:]
     statuses = _statuses(tmp_path)
     assert Status.INDEXED not in statuses or len(set(statuses)) > 1, statuses
 
     # What the worker died on is found at once (STUCK_MINUTES=0: nobody else is reading
     # it); documents it never took are only noted, their tasks still queued.
-    before = _cli(tmp_path, "check", STUCK_MINUTES="0")
+    before = _cli(tmp_path, "check", STUCK_MINUTES="0", **settings)
     # With PostgreSQL search, pages committed before the crash are searchable already.
-    finished = stack.is_postgres() and fault == "after_pages_commit"
+    finished = stack.is_postgres() and fault == "after_pages_commit" and not settings
     assert before.returncode == (0 if finished else 1), before.stdout
     assert "ORPHAN" not in before.stdout  # nothing searchable that is not finished
 
-    repaired = _cli(tmp_path, "check", "--repair", STUCK_MINUTES="0")
+    repaired = _cli(tmp_path, "check", "--repair", STUCK_MINUTES="0", **settings)
     assert repaired.returncode == 0, repaired.stdout + repaired.stderr
-    drained = _cli(tmp_path, "worker", "--workers", "1", "--until-idle", STUCK_MINUTES="0")
+    drained = _cli(tmp_path, "worker", "--workers", "1", "--until-idle", STUCK_MINUTES="0",
+                   **settings)
     assert drained.returncode == 0, drained.stderr[-2000:]
-    after = _cli(tmp_path, "check")
+    after = _cli(tmp_path, "check", **settings)
     assert after.returncode == 0, after.stdout
     assert _statuses(tmp_path) == ["indexed"] * 3
 
     store = Store(tmp_path / "uploads")
     assert sorted(store.all_hashes()) == sorted(shas)
     for n in range(3):
-        found = json.loads(_cli(tmp_path, "search", f"unique{n}", "--json").stdout)
+        found = json.loads(_cli(tmp_path, "search", f"unique{n}", "--json",
+                                **settings).stdout)
         assert [(h["urn"], h["page"]) for h in found["hits"]] == [(f"OLD00000{n + 1}", 2)]
 
 

@@ -8,7 +8,7 @@ from inquiry_docs.access.inquiries import create_inquiry
 from inquiry_docs.db import db
 from inquiry_docs.models import AuditEvent, Document
 from tests import samples
-from tests.conftest import login, make_user, upload
+from tests.conftest import login, make_user, on_tantivy_too, upload
 
 
 def _one_document(admin_client, inquiry) -> Document:
@@ -17,6 +17,7 @@ def _one_document(admin_client, inquiry) -> Document:
     return db.session.execute(select(Document)).scalar_one()
 
 
+@on_tantivy_too
 def test_edit_metadata_is_audited_with_before_and_after_and_reindexed(app, admin_client,
                                                                        inquiry):
     document = _one_document(admin_client, inquiry)
@@ -57,6 +58,7 @@ def test_reader_cannot_edit_or_retry_or_upload(app, client, admin_client, inquir
     assert client.get("/inquiries/new").status_code == 403
 
 
+@on_tantivy_too
 def test_other_inquiry_document_is_404_everywhere(app, client, admin_client, inquiry):
     document = _one_document(admin_client, inquiry)
     other = create_inquiry("ROT", "Rotherham")
@@ -90,6 +92,7 @@ def test_numbers_too_big_for_the_database_are_not_found_rather_than_errors(app, 
     assert response.status_code in (302, 303), response.status_code
 
 
+@on_tantivy_too
 def test_sensitive_document_hidden_from_official_clearance(app, client, admin_client, inquiry):
     document = _one_document(admin_client, inquiry)
     document.marking = "OFFICIAL-SENSITIVE"
@@ -136,6 +139,7 @@ def test_security_headers(app, admin_client):
     assert "no-store" in response.headers["Cache-Control"]
 
 
+@on_tantivy_too
 def test_restricted_document_needs_restricted_access(app, client, admin_client, inquiry):
     document = _one_document(admin_client, inquiry)
     document.restricted = True
@@ -157,6 +161,7 @@ def test_restricted_document_needs_restricted_access(app, client, admin_client, 
     assert b"OLD000001" in client.get("/?q=police").data
 
 
+@on_tantivy_too
 def test_legal_user_places_a_restriction_order_and_search_follows(app, client, admin_client,
                                                                    inquiry):
     document = _one_document(admin_client, inquiry)

@@ -30,7 +30,16 @@ from inquiry_docs.models import Batch, BatchItem, Document, Page, Status
 from inquiry_docs.operations import workers
 from inquiry_docs.operations.check import rebuild_index, run_check
 from tests import samples, stack
-from tests.conftest import build_app, login, make_user, require, upload, with_whoosh
+from tests.conftest import (
+    EMBEDDED,
+    build_app,
+    index_folder,
+    login,
+    make_user,
+    require,
+    upload,
+    with_embedded,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -210,11 +219,13 @@ def test_disk_full_during_a_database_write_is_retried_once_space_returns(tmp_pat
         assert run_check(echo=lambda _: None) == 0
 
 
-def test_disk_full_during_a_whoosh_index_commit_is_repaired_when_space_returns(tmp_path,
-                                                                                small_disk):
-    # The Whoosh index folder on the small disk (on either stack's database).
-    with _app(tmp_path, SEARCH_BACKEND="whoosh",
+@pytest.mark.parametrize("backend", EMBEDDED)
+def test_disk_full_during_an_embedded_index_commit_is_repaired_when_space_returns(
+        tmp_path, small_disk, backend):
+    # The Whoosh or tantivy index folder on the small disk (on either stack's database).
+    with _app(tmp_path, SEARCH_BACKEND=backend,
               INDEX_DIR=str(small_disk.path / "index")) as app:
+        app.extensions["search"].prepare()  # the empty index fits; the batch will not
         inquiry = create_inquiry("OLD", "Oldham")
         small_disk.fill(leave_kb=100)
         outcome = ingest.receive(ingest.Incoming(io.BytesIO(_text_file(40_000)), "big.txt",
@@ -279,12 +290,17 @@ def _two_documents(app) -> None:
                                        f"d{n}.pdf", inquiry))
 
 
-@with_whoosh
+# Whoosh's segments and table of contents; tantivy's segment files and meta.json.
+INDEX_FILES = (".seg", ".toc", ".idx", ".term", ".store", ".fast", ".pos", ".fieldnorm",
+               ".json")
+
+
+@with_embedded
 @pytest.mark.parametrize("damage", ["delete", "truncate"])
 def test_damaged_index_files_are_detected_and_rebuilt(app, runner, damage):
     _two_documents(app)
-    files = [p for p in Path(app.config["INDEX_DIR"]).iterdir()
-             if p.suffix in (".seg", ".toc")]
+    files = [p for p in index_folder(app).iterdir() if p.suffix in INDEX_FILES
+             and p.name != ".managed.json"]
     assert files
     for path in files:
         if damage == "delete":
@@ -315,8 +331,10 @@ def test_a_flipped_byte_in_a_stored_original_is_reported(app, runner):
     assert f"ALTERED original for {document.urn}" in result.output
 
 
-def test_a_worker_and_a_reindex_at_the_same_time_lose_nothing(tmp_path):
-    with _app(tmp_path, QUEUE_IMMEDIATE=False, INDEX_BATCH=3, INDEX_MIN_PAGES=1) as app:
+@pytest.mark.parametrize("search", [None, "tantivy"])  # the stack's search, and tantivy
+def test_a_worker_and_a_reindex_at_the_same_time_lose_nothing(tmp_path, search):
+    with _app(tmp_path, QUEUE_IMMEDIATE=False, INDEX_BATCH=3, INDEX_MIN_PAGES=1,
+              **({"SEARCH_BACKEND": search} if search else {})) as app:
         inquiry = create_inquiry("OLD", "Oldham")
         for n in range(24):
             ingest.receive(ingest.Incoming(io.BytesIO(samples.make_pdf(
@@ -339,6 +357,7 @@ def test_a_worker_and_a_reindex_at_the_same_time_lose_nothing(tmp_path):
         assert run_check(echo=lambda _: None) == 0
 
 
+@pytest.mark.parametrize("app", [None, "tantivy"], indirect=True)
 def test_a_reindex_between_a_workers_index_write_and_its_commit_loses_nothing(app, inquiry):
     # The worst interleaving, step by step: the worker has written a document to the index
     # but not yet marked it indexed when `reindex` clears the index and walks the

@@ -43,7 +43,9 @@ def test_healthz_is_503_when_the_search_index_is_damaged(search_app):
         db.session.commit()
     else:
         app.extensions["search"].ping()  # create the index
-        for path in Path(app.config["INDEX_DIR"]).glob("_MAIN_*.toc"):
+        index_dir = Path(app.config["INDEX_DIR"])
+        # Whoosh's table of contents, or tantivy's list of segments.
+        for path in [*index_dir.glob("_MAIN_*.toc"), *index_dir.glob("tantivy/meta.json")]:
             path.write_bytes(b"garbage")
     response = app.test_client().get("/healthz")
     assert response.status_code == 503

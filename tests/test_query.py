@@ -126,7 +126,7 @@ def test_each_element_of_the_syntax(search):
 
 
 def test_fuzzy_words_on_each_backend(app, search):
-    if app.config.get("SEARCH_BACKEND", "whoosh") == "whoosh":
+    if app.config.get("SEARCH_BACKEND", "whoosh") in ("whoosh", "tantivy"):
         assert found(search, "Shahid~1") == {"1", "3"}  # and "Shahed" on a page of 3
         assert found(search, "Shahid~2") == {"1", "3"}
         return
@@ -221,10 +221,10 @@ def test_costly_searches_are_answered_quickly_with_a_message(search):
     assert wrong == []
 
 
-# Whoosh lists the words a prefix matches before searching for them, so it caps them.
-# PostgreSQL answers a prefix from its index without listing the words; its statement time
-# limit bounds it (the next test, and test_postgres_search.py).
-@pytest.mark.parametrize("search_app", ["whoosh"], indirect=True)
+# Whoosh and tantivy list the words a prefix matches before searching for them, so they
+# cap them. PostgreSQL answers a prefix from its index without listing the words; its
+# statement time limit bounds it (the next test, and test_postgres_search.py).
+@pytest.mark.parametrize("search_app", ["whoosh", "tantivy"], indirect=True)
 def test_a_prefix_matching_too_many_words_is_refused(app, admin_client, inquiry, search):
     many = " ".join(f"zeb{chr(97 + n // 26)}{chr(97 + n % 26)}" for n in range(260))
     upload(admin_client, inquiry, [(samples.make_pdf([many]), "many.pdf")])
@@ -263,7 +263,7 @@ def test_snippets_mark_word_forms_and_exact_words(app, admin_client, search):
     assert b"<mark>abused</mark>" in page and b"<mark>abuse</mark>" in page
     page = admin_client.get("/?q=%22abused%22").data
     assert b"<mark>abused</mark>" in page and b"<mark>abuse</mark>" not in page
-    if app.config.get("SEARCH_BACKEND", "whoosh") == "whoosh":  # no fuzzy words on postgres
+    if app.config.get("SEARCH_BACKEND", "whoosh") in ("whoosh", "tantivy"):  # no fuzzy on postgres
         page = admin_client.get("/?q=Shahid~1").data
         assert b"<mark>Shahed</mark>" in page
     page = admin_client.get("/?q=abus*").data

@@ -12,9 +12,12 @@ from __future__ import annotations
 import fcntl
 import io
 import os
+import subprocess
+import sys
 import threading
 import time
 
+import pytest
 from sqlalchemy import select
 
 from inquiry_docs import queue
@@ -23,7 +26,7 @@ from inquiry_docs.evidence import indexing, ingest
 from inquiry_docs.models import Document
 from inquiry_docs.operations import workers
 from tests import samples, stack
-from tests.conftest import build_app
+from tests.conftest import EMBEDDED, build_app
 
 
 def _wait_for(predicate, timeout: float = 30.0) -> None:
@@ -64,10 +67,11 @@ def test_queue_with_consumer_threads_processes_uploads(tmp_path):
         assert app.extensions["search"].indexed_page_counts() == dict.fromkeys(range(1, 7), 1)
 
 
-def test_index_lock_timeout_is_retried_until_the_index_is_free(tmp_path):
-    app = build_app(tmp_path, SEARCH_BACKEND="whoosh", QUEUE_IMMEDIATE=False,
+@pytest.mark.parametrize("backend", EMBEDDED)
+def test_index_lock_timeout_is_retried_until_the_index_is_free(tmp_path, backend):
+    app = build_app(tmp_path, SEARCH_BACKEND=backend, QUEUE_IMMEDIATE=False,
                     INDEX_LOCK_TIMEOUT=0.2)
-    index_dir = app.config["INDEX_DIR"]
+    index_dir = app.extensions["search"].directory
     os.makedirs(index_dir, exist_ok=True)
     fd = os.open(os.path.join(index_dir, "write.lock"), os.O_RDWR | os.O_CREAT)
     fcntl.flock(fd, fcntl.LOCK_EX)  # another writer holds the index
@@ -86,6 +90,48 @@ def test_index_lock_timeout_is_retried_until_the_index_is_free(tmp_path):
             _wait_for(lambda: _statuses() == ["indexed"], timeout=30)
         finally:
             workers.stop_consumer(app)
+
+
+HOLD_TANTIVY_WRITER = """
+import sys, time, tantivy
+index = tantivy.Index.open(sys.argv[1])
+writer = index.writer(16_000_000, 1)
+print("holding", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_tantivy_writer_lock_held_elsewhere_is_retried_until_free(tmp_path):
+    # Another process holds tantivy's own writer lock (not ours): the index job meets
+    # LockBusy, raises IndexLocked and is retried until the other writer is gone.
+    app = build_app(tmp_path, SEARCH_BACKEND="tantivy", QUEUE_IMMEDIATE=False,
+                    INDEX_LOCK_TIMEOUT=0.2)
+    with app.app_context():
+        from inquiry_docs.access.inquiries import create_inquiry
+
+        app.extensions["search"].prepare()
+        holder = subprocess.Popen(
+            [sys.executable, "-c", HOLD_TANTIVY_WRITER, str(app.extensions["search"].directory)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        try:
+            assert holder.stdout.readline().strip() == "holding"
+            inquiry = create_inquiry("OLD", "Oldham")
+            ingest.receive(ingest.Incoming(io.BytesIO(samples.make_pdf(["held elsewhere"])),
+                                           "h.pdf", inquiry))
+            workers.start_consumer(app, workers=1)
+            try:
+                _wait_for(lambda: _statuses() == ["indexing"])
+                time.sleep(1.0)  # at least one attempt has met the lock by now
+                assert _statuses() == ["indexing"]
+                holder.stdin.close()
+                holder.wait(10)
+                _wait_for(lambda: _statuses() == ["indexed"], timeout=30)
+            finally:
+                workers.stop_consumer(app)
+        finally:
+            holder.kill()
+            holder.wait()
+        assert app.extensions["search"].indexed_page_counts() == {1: 1}
 
 
 def _generation(app) -> int:

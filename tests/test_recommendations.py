@@ -25,7 +25,7 @@ from inquiry_docs.models import (
 )
 from inquiry_docs.recommendations import IICSA_FINAL, ensure_default_set
 from tests import samples
-from tests.conftest import login, make_user, upload
+from tests.conftest import login, make_user, on_tantivy_too, upload
 
 STATEMENT = [
     "Witness statement of the head teacher, taken in 2021.",
@@ -138,6 +138,7 @@ def _link(client, document, rec, **form):
     return client.post(f"/recommendations/documents/{document.id}/links", data=data)
 
 
+@on_tantivy_too
 def test_a_passage_linked_from_the_document_page_is_audited_and_searchable(app, world,
                                                                           runner):
     researcher, document = world
@@ -203,6 +204,7 @@ def test_link_errors_and_the_recommendation_page_form(app, world):
     assert db.session.execute(select(func.count(EvidenceLink.id))).scalar() == 1
 
 
+@on_tantivy_too
 def test_links_on_documents_beyond_reach_are_absent_everywhere(app, admin_client, world):
     researcher, statement = world
     upload(admin_client, statement.inquiry, [(samples.make_pdf(
@@ -339,6 +341,7 @@ def test_dossier_docx_and_csv(app, world):
     assert _actions().count("dossier_exported") == 3
 
 
+@on_tantivy_too
 def test_an_inquiry_set_is_seen_by_its_members_and_other_sets_search_by_code(app, admin_client,
                                                                             world):
     researcher, document = world

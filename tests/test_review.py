@@ -16,7 +16,7 @@ from inquiry_docs.access.inquiries import create_inquiry
 from inquiry_docs.db import db
 from inquiry_docs.models import AuditEvent, Coding, Document, DocumentTag, Membership, Note, Tag
 from tests import samples
-from tests.conftest import login, make_user, upload, with_whoosh
+from tests.conftest import login, make_user, on_tantivy_too, upload, with_whoosh
 
 
 @pytest.fixture
@@ -62,6 +62,7 @@ def _tagged(tag):
                                   .where(DocumentTag.tag_id == tag.id)).scalars())
 
 
+@on_tantivy_too
 def test_tag_a_whole_result_set_after_seeing_the_count_then_filter_and_facet(app, world,
                                                                             inquiry):
     docs, legal, _ = world
@@ -91,6 +92,7 @@ def test_tag_a_whole_result_set_after_seeing_the_count_then_filter_and_facet(app
     assert b"Operation X" in shown.data
 
 
+@on_tantivy_too
 def test_mixed_selection_changes_none_of_the_forbidden_documents(app, world, inquiry):
     docs, legal, _ = world
     client = _client(app, legal.email)
@@ -112,6 +114,7 @@ def test_mixed_selection_changes_none_of_the_forbidden_documents(app, world, inq
     assert b"2 skipped" in client.get(response.headers["Location"]).data
 
 
+@on_tantivy_too
 def test_rename_and_merge_tags_keep_documents_and_search(app, world, inquiry):
     docs, legal, _ = world
     client = _client(app, legal.email)
@@ -132,6 +135,7 @@ def test_rename_and_merge_tags_keep_documents_and_search(app, world, inquiry):
     assert b"2 documents" in found.data and b"Operation X" in found.data
 
 
+@on_tantivy_too
 def test_coding_form_saves_every_field_is_audited_and_filters_search(app, world, inquiry):
     docs, legal, _ = world
     client = _client(app, legal.email)
@@ -219,6 +223,7 @@ def test_queue_previous_next_and_save_and_next(app, world, inquiry):
         Coding.document_id == docs[1].id)).scalar_one() == "partly_relevant"
 
 
+@on_tantivy_too
 def test_notes_anchor_to_pages_keep_history_and_are_searchable_within_reach(app, world,
                                                                             inquiry):
     docs, legal, _ = world
@@ -326,6 +331,7 @@ def test_disclosure_bundle_zip_index_and_manifest(app, world, inquiry):
     assert other.get(f"/review/bundles/{bundle_id}/bundle.zip").status_code == 404
 
 
+@on_tantivy_too
 def test_tag_counts_never_include_documents_beyond_reach(app, world, inquiry):
     docs, legal, _ = world
     admin = _client(app, "admin@example.org")
@@ -368,6 +374,7 @@ def test_an_index_from_before_review_fields_asks_for_reindex_then_works(app, wor
     assert b"5 documents" in client.get("/", query_string={"q": "fern"}).data
 
 
+@on_tantivy_too
 def test_acting_on_all_results_covers_more_than_the_page_on_screen(app, admin_client, inquiry):
     files = [(f"Operation Kestrel log entry {n}.\n".encode(), f"log{n}.txt") for n in range(25)]
     upload(admin_client, inquiry, files)

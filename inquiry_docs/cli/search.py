@@ -34,11 +34,13 @@ def search_cmd(query: str, code: str | None, as_json: bool, limit: int) -> None:
     ]
     if as_json:
         click.echo(json.dumps({"query": query, "documents": results.total_documents,
+                               "estimated": results.estimated,
                                "pages": results.total_pages, "notice": results.notice,
                                "hits": hits}, indent=2))
         return
     if results.notice:
         click.echo(results.notice)
-    click.echo(f"{results.total_documents} documents, {results.total_pages} pages")
+    about = "about " if results.estimated else ""
+    click.echo(f"{about}{results.total_documents} documents, {results.total_pages} pages")
     for hit in hits:
         click.echo(f"{hit['urn']}  p.{hit['page']}  {hit['score']:.3f}  {hit['snippet']}")

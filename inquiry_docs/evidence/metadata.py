@@ -113,6 +113,19 @@ def change_marking(document: Document, change: Marking, user: User) -> dict[str,
     return diff
 
 
+def commit_labels(*documents: Document) -> None:
+    """Commit a change to these documents' labels (tags, coding, evidence links).
+
+    A backend that reads labels from their tables at search time (tantivy, PostgreSQL)
+    needs nothing more, and the documents stay indexed; Whoosh holds them as terms of
+    each page, so there the documents are re-indexed.
+    """
+    if backend().labels_in_index:
+        commit_and_reindex(*documents)
+    else:
+        db.session.commit()
+
+
 def commit_and_reindex(*documents: Document) -> None:
     """Commit the change, then let the indexer refresh the searchable documents.
 

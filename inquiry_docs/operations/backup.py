@@ -7,8 +7,10 @@ Layout of a backup folder:
                          see backup_pg.py)
     keys/secret_key      signs sessions; keys/audit_key keys the audit hash chain
     uploads/ab/cd/<sha>  every original, as stored
-    index/...            only with `--with-index` and Whoosh (the index can be rebuilt from
-                         the database; PostgreSQL search keeps its rows in the database dump)
+    index/...            only with `--with-index` and an embedded index (Whoosh's or tantivy's
+                         files; the index can be rebuilt from the database; PostgreSQL search
+                         keeps its rows in the database dump); the manifest's
+                         `search_backend` says whose files they are
 
 The database is copied first, then the originals: an original is written (and fsynced)
 before its Document row commits, so every row in the snapshot finds its file.
@@ -165,7 +167,7 @@ def create_backup(dest: Path, *, with_index: bool = False, actor: str = "command
     if with_index and not backend().transactional:  # else the rows are in the dump already
         # Holding the writer's lock keeps a commit from landing half-way through the copy.
         with backend().locked():
-            _copy_tree(Path(current_app.config["INDEX_DIR"]), dest / "index")
+            _copy_tree(_index_folder(backend()), dest / "index")
     files = {}
     for path in sorted(p for p in dest.rglob("*") if p.is_file()):
         _fsync(path)
@@ -188,6 +190,11 @@ def create_backup(dest: Path, *, with_index: bool = False, actor: str = "command
                  with_index=with_index)
     db.session.commit()
     return report
+
+
+def _index_folder(search) -> Path:
+    """Where the embedded index keeps its files: INDEX_DIR (Whoosh), a subfolder (tantivy)."""
+    return Path(getattr(search, "directory", None) or current_app.config["INDEX_DIR"])
 
 
 def _search_backend() -> str:
@@ -385,12 +392,13 @@ def _restore_index(src: Path, manifest: dict[str, Any], report: Report) -> None:
     from .check import rebuild_index
 
     search = backend()
-    index_dir = Path(current_app.config["INDEX_DIR"])
+    index_dir = _index_folder(search)
     # An index kept by another search backend (older backups: Whoosh) is no use here.
     if manifest.get("with_index") and \
             manifest.get("search_backend", "whoosh") == _search_backend():
         if not search.transactional:  # PostgreSQL's rows came back with the database
             with search.locked():
+                index_dir.mkdir(parents=True, exist_ok=True)
                 for path in index_dir.iterdir():
                     if path.is_file() and not path.name.endswith(".lock"):
                         path.unlink()

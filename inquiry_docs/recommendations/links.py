@@ -11,7 +11,7 @@ from sqlalchemy import Select, select
 
 from ..access import audit, permissions
 from ..db import db
-from ..evidence.metadata import commit_and_reindex
+from ..evidence.metadata import commit_labels
 from ..models import STANCES, Document, EvidenceLink, Page, Recommendation, User
 from . import ref
 
@@ -89,7 +89,7 @@ def add(user: User, rec: Recommendation, document: Document, data: LinkInput,
     audit.record("evidence_linked", user=user, object_type="evidence_link", object_id=link.id,
                  inquiry_id=document.inquiry_id, urn=document.urn, page=link.page,
                  recommendation=ref(rec), stance=link.stance, quoted=bool(link.quote))
-    commit_and_reindex(document)
+    commit_labels(document)
     return link
 
 
@@ -108,7 +108,7 @@ def update(user: User, link: EvidenceLink, data: LinkInput,
                  object_id=link.id, inquiry_id=link.document.inquiry_id,
                  urn=link.document.urn, recommendation=ref(link.recommendation),
                  changes={k: v for k, v in diff.items() if k not in ("quote_start", "quote_end")})
-    commit_and_reindex(link.document)
+    commit_labels(link.document)
     return diff
 
 
@@ -118,7 +118,7 @@ def remove(user: User, link: EvidenceLink) -> None:
                  inquiry_id=document.inquiry_id, urn=document.urn, page=link.page,
                  recommendation=ref(link.recommendation), stance=link.stance)
     db.session.delete(link)
-    commit_and_reindex(document)
+    commit_labels(document)
 
 
 def get_visible(user: User | None, link_id: int) -> EvidenceLink | None:

@@ -152,11 +152,14 @@ def _email(user_id: int | None) -> str | None:
 def save(document: Document, change: Change, user: User) -> dict[str, list]:
     """Save coding (and marking, when given) together, audited, then re-index."""
     diff: dict[str, list] = dict(_apply(document, change, user))
+    marked: dict = {}
     if change.marking is not None:
-        diff.update({k: list(v) for k, v in
-                     metadata.change_marking(document, change.marking, user).items()})
-    if diff:
+        marked = metadata.change_marking(document, change.marking, user)
+        diff.update({k: list(v) for k, v in marked.items()})
+    if marked:  # the marking is in every index: the document is re-indexed
         metadata.commit_and_reindex(document)
+    elif diff:
+        metadata.commit_labels(document)
     return diff
 
 
@@ -188,7 +191,7 @@ def assign(user: User, reviewer: User | None, docs: list[Document],
         changed.append(document)
     outcome.changed = len(changed)
     if not dry_run:
-        metadata.commit_and_reindex(*changed)
+        metadata.commit_labels(*changed)
     return outcome
 
 

@@ -6,7 +6,7 @@ from sqlalchemy import delete, func, select
 
 from ..access import audit, permissions
 from ..db import db
-from ..evidence.metadata import commit_and_reindex
+from ..evidence.metadata import commit_labels
 from ..models import TAG_COLOURS, Document, DocumentTag, Tag, User
 from .selection import Outcome
 
@@ -85,7 +85,7 @@ def merge(user: User, source: Tag, target: Tag) -> int:
                  inquiry_id=target.inquiry_id, merged=source.name, into=target.name,
                  documents=len(docs))
     db.session.delete(source)
-    commit_and_reindex(*docs)
+    commit_labels(*docs)
     return sum(1 for d in docs if permissions.can_see(user, d))
 
 
@@ -128,7 +128,7 @@ def apply(user: User, tag: Tag, docs: list[Document], add: bool = True,
         changed.append(document)
     outcome.changed = len(changed)
     if not dry_run:
-        commit_and_reindex(*changed)
+        commit_labels(*changed)
     return outcome
 
 

@@ -20,7 +20,7 @@ __all__ = ["BACKENDS", "DocumentHit", "IndexLocked", "IndexPage", "PageHit", "Re
            "SearchBackend", "SnippetSource", "backend", "backend_name", "init_app"]
 
 
-BACKENDS = ("whoosh", "postgres")
+BACKENDS = ("whoosh", "tantivy", "postgres")
 
 
 def backend_name(app: Flask) -> str:
@@ -44,6 +44,13 @@ def init_app(app: Flask) -> None:
 
         app.extensions["search"] = PostgresBackend(time_limit=app.config["SEARCH_TIME_LIMIT"],
                                                    text_index=app.config["PG_TEXT_INDEX"])
+        return
+    if name == "tantivy":
+        from .tantivy.backend import TantivyBackend
+
+        app.extensions["search"] = TantivyBackend(
+            app.config["INDEX_DIR"], lock_timeout=app.config["INDEX_LOCK_TIMEOUT"],
+            time_limit=app.config["SEARCH_TIME_LIMIT"], memory_mb=app.config["INDEX_MEMORY_MB"])
         return
     from .whoosh.backend import WhooshBackend
 

@@ -19,6 +19,14 @@ class IndexLocked(Exception):
     """Another writer holds the index; the job that met it is retried."""
 
 
+class IndexOutdated(Exception):
+    """The index on disk was built with an older schema: `inquiry-docs reindex` rebuilds it."""
+
+
+class IndexDamaged(Exception):
+    """The index files cannot be read: `inquiry-docs check --repair` rebuilds it."""
+
+
 @dataclass
 class IndexPage:
     """What the index holds for one page (built from committed database rows)."""
@@ -67,12 +75,20 @@ class Results:
     total_pages: int
     notice: str = ""
     facets: FacetCounts | None = None  # documents per filter value, when asked for
+    # True when total_documents is an estimate (a very broad search on the tantivy
+    # backend): the facets then count only the best `facet_documents` documents.
+    estimated: bool = False
+    facet_documents: int = 0
 
 
 class SearchBackend(Protocol):
     # True when index writes happen in the caller's database transaction (PostgreSQL):
     # pages are searchable once committed, and no index job is needed.
     transactional: bool
+    # True when tags, coding and evidence links are written into the index (Whoosh), so
+    # changing one re-indexes the document; False when they are read from their tables at
+    # search time (tantivy, PostgreSQL), so such a change only commits.
+    labels_in_index: bool
 
     def index_pages(self, document_ids: list[int], pages: list[IndexPage]) -> None:
         """Replace everything indexed for these documents with these pages, atomically."""

@@ -52,7 +52,19 @@ def register(app: Flask) -> None:
                    recommendations, recommendation_sets, admin, api, health):
         app.register_blueprint(module.bp)
 
-    from ..search.whoosh.files import IndexOutdated
+    from ..search.contract import IndexDamaged, IndexOutdated
+
+    @app.errorhandler(IndexDamaged)
+    def _index_damaged(error: IndexDamaged):
+        # Until `check --repair` (or `reindex`) has rebuilt it from the database.
+        if request.path.startswith("/api/"):
+            from .api import error_response
+
+            return error_response(503, "The search index cannot be read; try again later.")
+        return render_template("errors/error.html", code=503, title="Search is unavailable",
+                               message="The search index cannot be read and must be rebuilt. "
+                               "An administrator can run “inquiry-docs check --repair”; "
+                               "documents stay safe meanwhile."), 503
 
     @app.errorhandler(IndexOutdated)
     def _index_outdated(error: IndexOutdated):

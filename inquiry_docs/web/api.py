@@ -231,6 +231,7 @@ def search():
         inquiry=code,
         notice=results.notice,
         total_documents=results.total_documents,
+        total_documents_estimated=results.estimated,  # an estimate (very broad searches)
         total_pages=results.total_pages,
         page=page,
         per_page=per_page,

@@ -69,6 +69,7 @@ class PostgresBackend(SearchRows):
     """SearchBackend over PostgreSQL full-text search (SEARCH_BACKEND=postgres)."""
 
     transactional = True  # rows are written with the pages, in the same transaction
+    labels_in_index = False  # tags, coding and links are joined from their tables
 
     def __init__(self, time_limit: float = ql.TIME_LIMIT, rank_limit: int = RANK_LIMIT,
                  text_index: str = "gin") -> None:

@@ -50,6 +50,7 @@ MORE_LIKE_CHARS = 20_000  # of a document's text, enough to find them
 
 class WhooshBackend:
     transactional = False  # written by the index job, after the pages are committed
+    labels_in_index = True  # tags, coding and links are terms of each page
 
     def __init__(self, directory: str, lock_timeout: float = 30.0,
                  time_limit: float = ql.TIME_LIMIT, memory_mb: int = 256) -> None:

@@ -11,11 +11,11 @@ from whoosh.analysis import StandardAnalyzer, StemmingAnalyzer
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
 
+from ..contract import IndexOutdated
+
+__all__ = ["IndexOutdated", "abandon", "fsync_tree", "make_schema", "storage"]
+
 log = logging.getLogger(__name__)
-
-
-class IndexOutdated(Exception):
-    """The index on disk was built with an older schema: `inquiry-docs reindex` rebuilds it."""
 
 
 def make_schema() -> Schema:
