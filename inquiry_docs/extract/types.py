@@ -7,7 +7,6 @@ must then agree with it, so a renamed program or a PDF called .docx is refused.
 from __future__ import annotations
 
 import os
-import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -15,8 +14,15 @@ import magic
 
 PDF = "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+# Word's other flavours: the same XML, another content type for the main part.
+DOTX = "application/vnd.openxmlformats-officedocument.wordprocessingml.template"
+DOCM = "application/vnd.ms-word.document.macroEnabled.12"
+DOTM = "application/vnd.ms-word.template.macroEnabled.12"
+WORD = frozenset({DOCX, DOTX, DOCM, DOTM})
 TEXT = "text/plain"
 EMAIL = "message/rfc822"
+MBOX = "application/mbox"
+MSG = "application/vnd.ms-outlook"
 PNG = "image/png"
 JPEG = "image/jpeg"
 TIFF = "image/tiff"
@@ -28,8 +34,13 @@ PAGED = IMAGES | {PDF}
 KNOWN: dict[str, tuple[str, frozenset[str]]] = {
     PDF: ("PDF", frozenset({".pdf"})),
     DOCX: ("DOCX", frozenset({".docx"})),
+    DOTX: ("Word template", frozenset({".dotx"})),
+    DOCM: ("macro-enabled Word document", frozenset({".docm"})),
+    DOTM: ("macro-enabled Word template", frozenset({".dotm"})),
     TEXT: ("text", frozenset({".txt", ".text", ".md", ".csv"})),
     EMAIL: ("email", frozenset({".eml"})),
+    MBOX: ("mailbox", frozenset({".mbox"})),
+    MSG: ("Outlook message", frozenset({".msg"})),
     PNG: ("PNG image", frozenset({".png"})),
     JPEG: ("JPEG image", frozenset({".jpg", ".jpeg"})),
     TIFF: ("TIFF image", frozenset({".tif", ".tiff"})),
@@ -39,8 +50,12 @@ KNOWN: dict[str, tuple[str, frozenset[str]]] = {
 _PLAIN_TEXT = {"text/csv", "application/csv", "text/markdown", "text/tab-separated-values"}
 _EMAIL_LIKE = {EMAIL, "message/news"}
 
-_CONTENT_WORDS = {PDF: "PDF", DOCX: "DOCX", TEXT: "plain text", EMAIL: "an email message",
-                  PNG: "a PNG image", JPEG: "a JPEG image", TIFF: "a TIFF image"}
+_CONTENT_WORDS = {PDF: "PDF", DOCX: "DOCX", DOTX: "a Word template (.dotx)",
+                  DOCM: "a macro-enabled Word document (.docm)",
+                  DOTM: "a macro-enabled Word template (.dotm)", TEXT: "plain text",
+                  EMAIL: "an email message", MBOX: "a mailbox of email messages (.mbox)",
+                  MSG: "an Outlook message (.msg)", PNG: "a PNG image", JPEG: "a JPEG image",
+                  TIFF: "a TIFF image"}
 
 # What libmagic reports for things people upload by mistake, in words for the message.
 _DESCRIPTIONS = {
@@ -86,18 +101,61 @@ class Extracted:
     attachments: list[Attachment] = field(default_factory=list)
     # Pages whose text came from OCR: number -> mean word confidence (0-100).
     ocr: dict[int, float | None] = field(default_factory=dict)
+    # Pages that could not be read (their text is ""): number -> reason for users.
+    unread: dict[int, str] = field(default_factory=dict)
+    # What went wrong in technical terms (library messages), for the log and admins only.
+    detail: str = ""
+
+    @property
+    def unread_reason(self) -> str:
+        """A sentence naming the pages that could not be read, or ""."""
+        numbers = sorted(self.unread)
+        if not numbers:
+            return ""
+        label = self.page_label.capitalize()
+        if len(numbers) == 1:
+            return (f"{label} {numbers[0]} could not be read and was left without text; "
+                    "the rest was read.")
+        shown = [str(n) for n in numbers[:20]]
+        rest = f" and {len(numbers) - 20:,} more" if len(numbers) > 20 else ""
+        named = (", ".join(shown) + rest) if rest else ", ".join(shown[:-1]) + " and " + shown[-1]
+        return f"{label}s {named} could not be read and were left without text; the rest was read."
+
+
+class Reason(str):
+    """A reason for users that carries its technical detail (for the log and admins).
+
+    The sandbox sends only a failure's `reason` and `retryable` back from its child, so the
+    detail travels on the reason itself; it is never part of the text users see."""
+
+    detail: str
+
+    def __new__(cls, text: str, detail: str = "") -> Reason:
+        self = super().__new__(cls, text)
+        self.detail = detail
+        return self
+
+    def __reduce__(self):
+        return (Reason, (str(self), self.detail))
 
 
 class ExtractionError(Exception):
-    """A file passed validation but its text could not be read; `reason` is for users."""
+    """A file passed validation but its text could not be read; `reason` is for users,
+    in plain words; `detail` (exception names, library messages) is for admins."""
 
-    def __init__(self, reason: str, retryable: bool = False) -> None:
-        super().__init__(reason)
-        self.reason = reason
+    def __init__(self, reason: str, retryable: bool = False, detail: str | None = None) -> None:
+        if detail is None:
+            detail = getattr(reason, "detail", "")
+        super().__init__(str(reason))
+        self.reason = Reason(reason, detail)
         self.retryable = retryable
 
-    def __reduce__(self):  # keep `retryable` across pickling
-        return (type(self), (self.reason, self.retryable))
+    @property
+    def detail(self) -> str:
+        return self.reason.detail
+
+    def __reduce__(self):  # keep `retryable` and `detail` across pickling
+        return (type(self), (str(self.reason), self.retryable, self.detail))
 
 
 class Rejected(Exception):
@@ -127,22 +185,19 @@ def clean_meta(value: object) -> str | None:
     return text or None
 
 
-def _is_docx_zip(path: str) -> bool:
-    # Reads only the central directory, never inflates anything.
-    try:
-        with zipfile.ZipFile(path) as zf:
-            return "word/document.xml" in zf.namelist()
-    except (zipfile.BadZipFile, OSError, ValueError):
-        return False
+_ZIP_LIKE = {"application/zip", "application/octet-stream", "application/x-zip-compressed"}
 
 
 def detect_mime(path: str) -> str:
     """The MIME type of the file's content, normalised for the supported formats."""
+    from .sniff import word_flavour
+
     mime = magic.from_file(path, mime=True)
     # libmagic can append details ("application/x-executable, no program header").
     mime = mime.split(",")[0].split(";")[0].strip().lower()
-    if mime in {"application/zip", "application/octet-stream", "application/x-zip-compressed"}:
-        return DOCX if _is_docx_zip(path) else mime
+    if mime in _ZIP_LIKE or mime == DOCX:
+        # libmagic calls every Word flavour DOCX: the main part's content type tells.
+        return word_flavour(path) or mime
     if mime in _PLAIN_TEXT or mime.startswith("text/x-"):
         return TEXT
     return mime
@@ -159,20 +214,27 @@ def describe(mime: str) -> str:
     return f"data of type {mime}"
 
 
-def _looks_like_email(path: str) -> bool:
-    # An .eml that libmagic calls text: accept it if it opens with a header line.
-    with open(path, "rb") as fh:
-        head = fh.read(1024).lstrip()
-    name, sep, _ = head.partition(b":")
-    return bool(sep) and 0 < len(name) < 80 and all(33 <= c <= 126 for c in name)
+# What libmagic may call an email or a mailbox whose headers it does not know (an HTML-only
+# body, GroupWise or Lotus Notes headers, an mbox "From " line first).
+_MAYBE_EMAIL = {TEXT, "text/html", MBOX, "message/news", "text/rfc822-headers"}
+MSG_NEEDS_EXTRA = (
+    "Outlook messages (.msg) can be read only when the optional msg extra is installed "
+    "on the server (pip install 'inquiry-docs[msg]'). Ask an administrator, or save the "
+    "message as .eml and upload that."
+)
 
 
 def _reconcile(mime: str, ext: str, path: str) -> str:
-    """Where content and name are both honest but libmagic is ambiguous, follow the name."""
+    """Where content and name are both honest but libmagic is ambiguous, follow the name
+    once the content agrees with it (an email by its headers, a mailbox by its first line)."""
+    from .sniff import looks_like_email, looks_like_mbox
+
     if ext in KNOWN[EMAIL][1] and (
-        mime in _EMAIL_LIKE or (mime == TEXT and _looks_like_email(path))
+        mime in _EMAIL_LIKE or (mime in _MAYBE_EMAIL and looks_like_email(path))
     ):
         return EMAIL
+    if ext in KNOWN[MBOX][1] and mime in _MAYBE_EMAIL | _EMAIL_LIKE and looks_like_mbox(path):
+        return MBOX
     if mime in _EMAIL_LIKE and ext in KNOWN[TEXT][1]:
         # A memo starting "From: ... To: ..." saved as .txt is still plain text.
         return TEXT
@@ -196,8 +258,8 @@ def _refusal(mime: str, ext: str) -> str:
     if mime not in KNOWN:
         return (
             f"Files of this type ({describe(mime)}) are not supported. "
-            "Supported: PDF, DOCX, plain text, email (.eml) and scanned images "
-            "(PNG, JPEG, TIFF)."
+            "Supported: PDF, Word (.docx, .docm, .dotx, .dotm), plain text, email "
+            "(.eml, .mbox, .msg) and scanned images (PNG, JPEG, TIFF)."
         )
     if not ext:
         return (
@@ -221,5 +283,10 @@ def check_type(path: str, filename: str) -> str:
     ext = _extension(filename)
     mime = _reconcile(detect_mime(path), ext, path)
     if mime in KNOWN and ext in KNOWN[mime][1]:
+        if mime == MSG:
+            from .msg import available
+
+            if not available():
+                raise Rejected(MSG_NEEDS_EXTRA)
         return mime
     raise Rejected(_refusal(mime, ext))
