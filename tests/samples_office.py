@@ -314,10 +314,10 @@ def make_annotated_pdf(pages: Sequence[tuple[str, Sequence[tuple[str, str]]]]) -
     "note" (a sticky note), "freetext" (a text box) or "highlight" (a comment on text)."""
     pdf = FPDF()
     pdf.set_font("helvetica", size=12)
-    for text, annotations in pages:
+    for text, notes in pages:
         pdf.add_page()
         pdf.multi_cell(0, 8, text)
-        for index, (kind, note) in enumerate(annotations):
+        for index, (kind, note) in enumerate(notes):
             y = 150 + 20 * index
             if kind == "note":
                 pdf.text_annotation(20, y, note, title="Reviewer")

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from . import docx, email, image, mbox, msg, pdf, pdfium, text
 from .batch import run_each
+from .checks import MSG_NEEDS_EXTRA, check_type, detect_mime
 from .reasons import UNREADABLE, joined, technical
 from .sandbox import memory_reason, run_limited, warm_up
 from .types import (
@@ -31,7 +32,6 @@ from .types import (
     KNOWN,
     MBOX,
     MSG,
-    MSG_NEEDS_EXTRA,
     PAGED,
     PDF,
     PNG,
@@ -42,8 +42,6 @@ from .types import (
     Extracted,
     ExtractionError,
     Rejected,
-    check_type,
-    detect_mime,
 )
 from .zipcheck import ZipLimits
 
