@@ -370,13 +370,12 @@ def make_pdf_with_bad_page(texts: Sequence[str] = ("First page text", "Third pag
 
 
 def make_pdf_tripping_pypdf_limit() -> bytes:
-    """A one-page PDF with no text PDFium can find, whose tiny content stream declares a
-    predictor with more columns than pypdf's sanity limit (not a bomb: 30 bytes)."""
-    stream = (b"<< /Length 30 /Filter /FlateDecode /DecodeParms << /Predictor 12 "
-              b"/Columns 300000 >> >>\nstream\n" + bytes(30) + b"\nendstream")
-    return _pdf_from_objects([
+    """A one-page PDF (about 300 bytes) with no text on its page, whose cross-reference
+    table declares four million entries: PDFium reads it, pypdf stops at its limit on a
+    table larger than the file could hold ("Declared size ... exceeds allowed limit")."""
+    data = _pdf_from_objects([
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 300] /Contents 4 0 R >>",
-        stream,
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 300] >>",
     ])
+    return data.replace(b"xref\n0 4\n", b"xref\n0 4000000\n")

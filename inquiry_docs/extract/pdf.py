@@ -196,7 +196,9 @@ def _read_pages(reader: PdfReader, watcher: _LimitWatcher) -> Extracted:
             pages.append((number, ""))
             unread[number] = PAGE_UNREADABLE
             details.append(f"page {number}: {technical(exc)}")
-    if pages and len(unread) == len(pages):
+    if not pages:
+        raise ExtractionError(DAMAGED, detail="no page could be found")
+    if len(unread) == len(pages):
         reason = UNKNOWN_CIPHER if _encrypted(reader) else DAMAGED
         raise ExtractionError(reason, detail=joined(*details))
     return Extracted(pages=pages, page_label="page", unread=unread, detail=joined(*details))

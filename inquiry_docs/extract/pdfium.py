@@ -150,8 +150,8 @@ def extract(path: str) -> Extracted:
         meta = pdf.get_metadata_dict(skip_empty=True)
     finally:
         pdf.close()
-    if pages and len(unread) == len(pages):
-        raise ExtractionError(DAMAGED, detail=joined(*details))
+    if len(unread) == len(pages):  # every page, or none to read
+        raise ExtractionError(DAMAGED, detail=joined(*details) or "no page could be found")
     return Extracted(pages=pages, page_label="page", title=clean_meta(meta.get("Title")),
                      author=clean_meta(meta.get("Author")),
                      created=_date(meta.get("CreationDate")), unread=unread,
