@@ -114,3 +114,13 @@ def test_an_unreadable_page_is_named_and_its_detail_is_for_admins_only(app, admi
     page = client.get(f"/documents/{partial.id}").get_data(as_text=True)
     assert partial.reason in page and "PdfiumError" not in page
     assert client.get("/admin/status").status_code == 403
+
+
+def test_the_upload_form_offers_every_extension_that_is_read(app, admin_client, inquiry):
+    import re
+
+    from inquiry_docs.extract.types import KNOWN
+
+    page = admin_client.get("/upload/").get_data(as_text=True)
+    accept = set(re.search(r'id="files"[^>]*accept="([^"]+)"', page).group(1).split(","))
+    assert accept == {ext for _, extensions in KNOWN.values() for ext in extensions}
