@@ -379,3 +379,16 @@ def make_pdf_tripping_pypdf_limit() -> bytes:
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 300] >>",
     ])
     return data.replace(b"xref\n0 4\n", b"xref\n0 4000000\n")
+
+
+def with_sticky_notes(data: bytes, notes: dict[int, str]) -> bytes:
+    """A copy of a PDF with a sticky note (a Text annotation) on some pages (1-based)."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.annotations import Text
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
+    for number, text in notes.items():
+        writer.add_annotation(number - 1, Text(text=text, rect=(20, 20, 40, 40)))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

@@ -124,3 +124,18 @@ def test_the_upload_form_offers_every_extension_that_is_read(app, admin_client, 
     page = admin_client.get("/upload/").get_data(as_text=True)
     accept = set(re.search(r'id="files"[^>]*accept="([^"]+)"', page).group(1).split(","))
     assert accept == {ext for _, extensions in KNOWN.values() for ext in extensions}
+
+
+def test_a_scan_with_a_sticky_note_is_still_read_by_ocr(app, admin_client, inquiry):
+    import shutil
+
+    require(shutil.which("tesseract") is not None,
+            "Tesseract is not installed (apt-get install tesseract-ocr)")
+    scan = samples.make_scanned_pdf([samples.text_image(["Referral faxed to the council"])])
+    upload(admin_client, inquiry, [(office.with_sticky_notes(scan, {1: "Chase the fax"}),
+                                    "fax.pdf")])
+    (document,) = docs()
+    assert document.status == "indexed", document.reason
+    (page,) = db.session.execute(select(Page).where(Page.document_id == document.id)).scalars()
+    assert page.ocr and "council" in page.text
+    assert page.text.endswith("[Note: Chase the fax]")

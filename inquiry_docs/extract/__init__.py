@@ -85,7 +85,8 @@ PDF_READERS: dict[str, Callable[[str], Extracted]] = {"pdfium": pdfium.extract,
 
 
 def _has_text(result: Extracted) -> bool:
-    return any(text.strip() for _, text in result.pages)
+    """Has any page a text layer? (Annotations alone do not make one.)"""
+    return len(result.without_layer()) < len(result.pages)
 
 
 def _fill_unread(result: Extracted, other: Extracted) -> Extracted:
@@ -95,6 +96,8 @@ def _fill_unread(result: Extracted, other: Extracted) -> Extracted:
     texts = dict(other.pages)
     for number in [n for n in result.unread if texts.get(n, "").strip()]:
         result.pages[number - 1] = (number, texts[number])
+        if number in other.added:
+            result.added[number] = other.added[number]
         del result.unread[number]
     return result
 

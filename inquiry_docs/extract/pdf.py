@@ -166,7 +166,8 @@ def _added_text(page) -> list[str]:
     return out
 
 
-def _page_text(page, watcher: _LimitWatcher) -> str:
+def _page_text(page, watcher: _LimitWatcher) -> tuple[str, str]:
+    """The page's text layer with its added labels, and the labels alone."""
     text = page.extract_text()
     if watcher.tripped:
         raise ExtractionError(BOMB, detail=watcher.tripped)
@@ -174,16 +175,21 @@ def _page_text(page, watcher: _LimitWatcher) -> str:
         added = _added_text(page)
     except (PyPdfError, ValueError, TypeError, KeyError, AttributeError):
         added = []  # the page's own text stands without its annotations
-    return clean_text("\n".join([text.rstrip(), *added]) if added else text)
+    labels_text = clean_text("\n".join(added))
+    return clean_text("\n".join([text.rstrip(), labels_text]) if added else text), labels_text
 
 
 def _read_pages(reader: PdfReader, watcher: _LimitWatcher) -> Extracted:
     pages: list[tuple[int, str]] = []
     unread: dict[int, str] = {}
+    added: dict[int, str] = {}
     details: list[str] = []
     for number, page in enumerate(reader.pages, 1):
         try:
-            pages.append((number, _page_text(page, watcher)))
+            text, labels_text = _page_text(page, watcher)
+            pages.append((number, text))
+            if labels_text:
+                added[number] = labels_text
         except LimitReachedError as exc:
             if is_bomb(str(exc)):
                 raise ExtractionError(BOMB, detail=technical(exc)) from exc
@@ -201,7 +207,8 @@ def _read_pages(reader: PdfReader, watcher: _LimitWatcher) -> Extracted:
     if len(unread) == len(pages):
         reason = UNKNOWN_CIPHER if _encrypted(reader) else DAMAGED
         raise ExtractionError(reason, detail=joined(*details))
-    return Extracted(pages=pages, page_label="page", unread=unread, detail=joined(*details))
+    return Extracted(pages=pages, page_label="page", unread=unread, detail=joined(*details),
+                     added=added)
 
 
 def _created(reader: PdfReader) -> datetime | None:

@@ -119,7 +119,8 @@ def _added_text(pdf: pdfium.PdfDocument, page: pdfium.PdfPage) -> list[str]:
     return out
 
 
-def _page_text(pdf: pdfium.PdfDocument, index: int) -> str:
+def _page_text(pdf: pdfium.PdfDocument, index: int) -> tuple[str, str]:
+    """The page's text layer with its added labels, and the labels alone."""
     page = pdf[index]
     try:
         textpage = page.get_textpage()
@@ -131,18 +132,23 @@ def _page_text(pdf: pdfium.PdfDocument, index: int) -> str:
     finally:
         page.close()
     text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_SOFT_HYPHENS)
-    return clean_text("\n".join([text.rstrip(), *added]) if added else text)
+    labels_text = clean_text("\n".join(added))
+    return clean_text("\n".join([text.rstrip(), labels_text]) if added else text), labels_text
 
 
 def extract(path: str) -> Extracted:
     pdf = _open(path)
     pages: list[tuple[int, str]] = []
     unread: dict[int, str] = {}
+    added: dict[int, str] = {}
     details: list[str] = []
     try:
         for index in range(len(pdf)):
             try:
-                pages.append((index + 1, _page_text(pdf, index)))
+                text, labels_text = _page_text(pdf, index)
+                pages.append((index + 1, text))
+                if labels_text:
+                    added[index + 1] = labels_text
             except pdfium.PdfiumError as exc:  # one bad page: the others are still read
                 pages.append((index + 1, ""))
                 unread[index + 1] = PAGE_UNREADABLE
@@ -155,4 +161,4 @@ def extract(path: str) -> Extracted:
     return Extracted(pages=pages, page_label="page", title=clean_meta(meta.get("Title")),
                      author=clean_meta(meta.get("Author")),
                      created=_date(meta.get("CreationDate")), unread=unread,
-                     detail=joined(*details))
+                     detail=joined(*details), added=added)

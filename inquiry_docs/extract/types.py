@@ -60,6 +60,19 @@ class Extracted:
     unread: dict[int, str] = field(default_factory=dict)
     # What went wrong in technical terms (library messages), for the log and admins only.
     detail: str = ""
+    # Labelled text added on top of a page's own (form fields, annotations), which is also
+    # at the end of that page's text: number -> text. A page holding only this still has
+    # no text layer, so OCR still reads it (a scan with a sticky note on it).
+    added: dict[int, str] = field(default_factory=dict)
+
+    def without_layer(self) -> list[int]:
+        """Pages without a text layer of their own (at most added labels)."""
+        return [n for n, text in self.pages
+                if not text.replace(self.added.get(n, ""), "").strip()]
+
+    def with_added(self, number: int, text: str) -> str:
+        """`text` (e.g. what OCR read) for page `number`, with the page's added labels."""
+        return "\n".join(part for part in (text.rstrip(), self.added.get(number, "")) if part)
 
     @property
     def unread_reason(self) -> str:
