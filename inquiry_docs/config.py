@@ -89,7 +89,8 @@ SETTINGS: tuple[Setting, ...] = (
             "the other one is the fallback when the first fails or finds no text."),
     Setting("ZIP_MAX_UNCOMPRESSED_MB", 200, "Largest total uncompressed size accepted inside a "
             "DOCX.", int),
-    Setting("ZIP_MAX_RATIO", 100, "Highest compression ratio accepted inside a DOCX.", int),
+    Setting("ZIP_MAX_RATIO", 100, "Highest compression ratio accepted for the XML parts of a "
+            "Word file (embedded objects count only towards the total).", int),
     Setting("ZIP_MAX_ENTRIES", 10000, "Most entries accepted inside a DOCX.", int),
     Setting("TRUSTED_PROXIES", 0, "How many reverse proxies in front of the app to trust for "
             "the client address and https (X-Forwarded-For/-Proto). 0 when serving directly.",

@@ -343,8 +343,10 @@ def make_zip_bomb_docx(size: int = 2**30 + 2**24) -> bytes:
 
 
 def make_ratio_bomb_docx(megabytes: int = 20) -> bytes:
-    """A small DOCX with one entry compressed about 1000:1 (zeros), under any size limit."""
-    return _rewrite_zip(make_docx(), {}, {"word/media/zeros.bin": bytes(megabytes * 2**20)})
+    """A small DOCX with one XML part (which a parser reads) compressed about 1000:1,
+    under any size limit."""
+    padding = b"<x/>" * (megabytes * 2**18)
+    return _rewrite_zip(make_docx(), {}, {"customXml/item9.xml": b"<r>" + padding + b"</r>"})
 
 
 def make_docx_with_entries(names: Sequence[str]) -> bytes:

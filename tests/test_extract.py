@@ -21,7 +21,20 @@ from inquiry_docs.extract import ExtractionError, Rejected, ZipLimits, check_typ
 from inquiry_docs.extract import docx as docx_extractor
 from inquiry_docs.extract.pdf import BOMB, DAMAGED, ENCRYPTED
 from inquiry_docs.extract.text import pack
-from inquiry_docs.extract.types import DOCX, EMAIL, JPEG, PDF, PNG, TEXT, TIFF
+from inquiry_docs.extract.types import (
+    DOCM,
+    DOCX,
+    DOTM,
+    DOTX,
+    EMAIL,
+    JPEG,
+    MBOX,
+    MSG,
+    PDF,
+    PNG,
+    TEXT,
+    TIFF,
+)
 from inquiry_docs.extract.zipcheck import DOCTYPE, check_zip
 from tests import samples
 
@@ -224,13 +237,13 @@ def test_docx_external_entity_is_refused_and_never_read(put):
     assert "root:" not in text and "Before" in text
 
 
-def test_zip_bomb_is_refused_before_python_docx_opens_it(put, monkeypatch):
+def test_zip_bomb_is_refused_before_any_part_is_parsed(put, monkeypatch):
     path = put("bomb.docx", samples.make_zip_bomb_docx())
 
     def must_not_open(*args, **kwargs):
-        raise AssertionError("python-docx was asked to open a zip bomb")
+        raise AssertionError("the Word reader was asked to open a zip bomb")
 
-    monkeypatch.setattr(docx_extractor.docx, "Document", must_not_open)
+    monkeypatch.setattr(docx_extractor, "Package", must_not_open)
     with pytest.raises(ExtractionError, match="decompression bomb"):
         extract.extract_inline(path, DOCX)
     # With the ratio check out of the way, the total size still stops it.
@@ -436,7 +449,9 @@ def test_check_type_rejects(put, name, builder, message):
 
 
 def test_registry_matches_the_contract():
-    assert set(extract.SUPPORTED) == {PDF, DOCX, TEXT, EMAIL, PNG, JPEG, TIFF}
+    # .msg is registered only with the optional extra (installed for the tests).
+    assert set(extract.SUPPORTED) == {PDF, DOCX, DOTX, DOCM, DOTM, TEXT, EMAIL, MBOX, MSG,
+                                      PNG, JPEG, TIFF}
     assert extract.SUPPORTED[PDF].name == "PDF"
     assert extract.SUPPORTED[TEXT].extensions == frozenset({".txt", ".text", ".md", ".csv"})
     assert all(callable(fmt.extractor) for fmt in extract.SUPPORTED.values())

@@ -306,19 +306,21 @@ def _limits() -> dict:
 def _settle(document: Document, path: str, result: extract.Extracted | Exception) -> bool:
     """Stage one document's outcome in the session; True when pages with text were saved."""
     if isinstance(result, extract.ExtractionError):
-        return _fail(document, result.reason)
+        return _fail(document, str(result.reason), result.detail)
     try:
         no_text_reason = ocr.fill(document, path, result)
     except extract.ExtractionError as error:
-        return _fail(document, error.reason)
+        return _fail(document, str(error.reason), error.detail)
     if not store().exists(document.sha256):
         return _fail(document, "The stored original is missing.")
     return _save_pages(document, result, no_text_reason or NO_TEXT_REASON)
 
 
-def _fail(document: Document, reason: str) -> bool:
+def _fail(document: Document, reason: str, detail: str = "") -> bool:
     document.status = Status.FAILED
     document.reason = reason
+    document.reason_detail = detail  # the technical cause: the log and admins only
+    log.warning("%s could not be read: %s (%s)", document.urn, reason, detail or "no detail")
     audit.record("extraction_failed", object_type="document", object_id=document.id,
                  inquiry_id=document.inquiry_id, urn=document.urn, reason=reason)
     return False
@@ -343,7 +345,9 @@ def _save_pages(document: Document, result: extract.Extracted, no_text_reason: s
     in_step = has_text and backend().transactional
     document.status = (Status.INDEXED if in_step else Status.INDEXING) if has_text \
         else Status.NO_TEXT
-    document.reason = "" if has_text else no_text_reason
+    document.reason = " ".join(r for r in ("" if has_text else no_text_reason,
+                                           result.unread_reason) if r)
+    document.reason_detail = result.detail
     document.ocr_total = document.ocr_done = 0  # progress is over; pages carry the flag
     audit.record("text_extracted", object_type="document", object_id=document.id,
                  inquiry_id=document.inquiry_id, urn=document.urn, pages=len(result.pages),

@@ -39,7 +39,7 @@ def candidates(mime: str, result: extract.Extracted) -> list[int]:
     """Pages OCR could read: those of a PDF or image that have no text layer."""
     if mime not in extract.PAGED:
         return []
-    return [number for number, text in result.pages if not text.strip()]
+    return result.without_layer()  # a page with only annotations is still a scan
 
 
 def fill(document: Document, path: str, result: extract.Extracted) -> str:
@@ -65,7 +65,7 @@ def fill(document: Document, path: str, result: extract.Extracted) -> str:
             cpu_seconds=config["EXTRACT_TIMEOUT"], memory_mb=config["EXTRACT_MEMORY_MB"],
         )
         for number, page in found.items():
-            texts[number] = page.text
+            texts[number] = result.with_added(number, page.text)
             result.ocr[number] = page.confidence
         document.ocr_done += len(chunk)
         db.session.commit()

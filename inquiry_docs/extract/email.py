@@ -1,4 +1,9 @@
-"""Email (.eml): headers and body as text, attachments handed back for separate ingest."""
+"""Email (.eml): headers and body as text, attachments handed back for separate ingest.
+
+An mbox "From " line first is skipped (the parser keeps it as the envelope); an HTML-only
+body becomes text without scripts, styles or tags, entities decoded. Lotus Notes items
+that stand for the usual headers (SendTo, CopyTo, PostedDate, INetFrom) are read as them.
+"""
 
 from __future__ import annotations
 
@@ -14,9 +19,14 @@ from .types import Attachment, Extracted, clean_meta
 
 MAX_ATTACHMENTS = 50
 MAX_ATTACHMENT_BYTES = 200 * 2**20
-_HEADERS = ("From", "To", "Cc", "Date", "Subject")
+# Each header shown, and the names other mail systems give it (first found wins).
+_HEADERS = {"From": ("From", "INetFrom", "Principal"), "To": ("To", "SendTo"),
+            "Cc": ("Cc", "CopyTo"), "Date": ("Date", "PostedDate", "DeliveredDate"),
+            "Subject": ("Subject",)}
 _BLOCK_TAGS = {"p", "div", "br", "tr", "li", "ul", "ol", "table", "blockquote", "pre", "hr"}
 _BLOCK_TAGS |= {"section", "article", "header", "footer", "h1", "h2", "h3", "h4", "h5", "h6"}
+_BLOCK_TAGS |= {"td", "th", "dd", "dt"}
+_HIDDEN_TAGS = {"script", "style", "head", "title", "template", "xml"}
 
 
 class _HTMLText(HTMLParser):
@@ -28,13 +38,13 @@ class _HTMLText(HTMLParser):
         self._hidden = 0
 
     def handle_starttag(self, tag: str, attrs: list) -> None:
-        if tag in {"script", "style", "head", "title"}:
+        if tag in _HIDDEN_TAGS:
             self._hidden += 1
         elif tag in _BLOCK_TAGS:
             self.parts.append("\n")
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in {"script", "style", "head", "title"}:
+        if tag in _HIDDEN_TAGS:
             self._hidden = max(0, self._hidden - 1)
         elif tag in _BLOCK_TAGS:
             self.parts.append("\n")
@@ -55,21 +65,29 @@ def html_to_text(html: str) -> str:
     return parser.text()
 
 
-def _header(message: EmailMessage, name: str) -> str | None:
+def _one_header(message: EmailMessage, name: str) -> str | None:
     try:
         value = message[name]
-    except (ValueError, TypeError, IndexError):  # malformed beyond what the policy can model
+    except (ValueError, TypeError, IndexError, AttributeError):  # beyond the policy's model
         raw = (v for k, v in message.raw_items() if k.lower() == name.lower())
         value = next(raw, None)
     return clean_meta(value)
+
+
+def _header(message: EmailMessage, name: str) -> str | None:
+    for alias in _HEADERS.get(name, (name,)):
+        value = _one_header(message, alias)
+        if value:
+            return value
+    return None
 
 
 def _date(message: EmailMessage) -> datetime | None:
     try:
         header = message["Date"]
         return getattr(header, "datetime", None)
-    except (ValueError, TypeError, IndexError):
-        return None
+    except (ValueError, TypeError, IndexError, AttributeError):
+        return None  # Notes writes dates like "12/01/2010 10:15": shown, not parsed
 
 
 def _part_text(part: EmailMessage) -> str:
@@ -85,6 +103,9 @@ def _part_text(part: EmailMessage) -> str:
 
 def _body(message: EmailMessage) -> str:
     part = message.get_body(preferencelist=("plain", "html"))
+    if part is None:  # e.g. a text part marked inline with a file name
+        part = next((p for p in message.walk() if p.get_content_maintype() == "text"
+                     and not p.is_multipart()), None)
     return _part_text(part) if part is not None else ""
 
 
@@ -120,7 +141,8 @@ def _attachments(message: EmailMessage) -> tuple[list[Attachment], list[str]]:
 
 def extract(path: str) -> Extracted:
     with open(path, "rb") as fh:
-        message = BytesParser(policy=policy.default).parse(fh)
+        # Blank lines before the headers (some exports) would make them all body.
+        message = BytesParser(policy=policy.default).parsebytes(fh.read().lstrip())
     headers = [f"{name}: {value}" for name in _HEADERS if (value := _header(message, name))]
     attachments, listing = _attachments(message)
     text = "\n".join([*headers, *listing, "", _body(message)])

@@ -6,6 +6,7 @@ which the job runs afterwards on each page (see inquiry_docs/ocr.py).
 
 from __future__ import annotations
 
+from .reasons import technical
 from .render import BAD_IMAGE, frame_count, open_image
 from .types import Extracted, ExtractionError
 
@@ -18,6 +19,6 @@ def extract(path: str) -> Extracted:
                 image.seek(index)
                 image.load()  # decode now: a truncated scan fails here, with a reason
             except (OSError, SyntaxError, ValueError, EOFError) as exc:
-                raise ExtractionError(BAD_IMAGE) from exc
+                raise ExtractionError(BAD_IMAGE, detail=technical(exc)) from exc
     return Extracted(pages=[(number, "") for number in range(1, count + 1)],
                      page_label="page")

@@ -19,10 +19,12 @@ from pathlib import Path
 
 from PIL import Image
 
+from .reasons import plain_failures
 from .render import page_image
 from .types import PDF, ExtractionError, clean_text
 
 NOT_AVAILABLE = "OCR not available: Tesseract is not installed on this server."
+OCR_FAILED = "OCR failed: the page images could not be read."
 DPI = 300
 # Below this mean confidence a page is tried on its side and upside down as well.
 LOW_CONFIDENCE = 70.0
@@ -94,8 +96,9 @@ def _tesseract(command: str, images: list[Path], folder: Path, dpi: int | None,
     except subprocess.TimeoutExpired as exc:
         raise ExtractionError(f"OCR took longer than {timeout:g} seconds.") from exc
     if done.returncode != 0:
-        detail = " ".join(done.stderr.split())[-200:]
-        raise ExtractionError(f"OCR failed (Tesseract exit code {done.returncode}): {detail}")
+        detail = " ".join(done.stderr.split())[-300:]
+        raise ExtractionError(f"OCR failed: Tesseract stopped with exit code {done.returncode}.",
+                              detail=f"tesseract: {detail}")
     return parse_tsv(done.stdout)
 
 
@@ -105,16 +108,22 @@ def _score(result: PageText | None) -> float:
     return result.confidence or 0.0
 
 
+@plain_failures(OCR_FAILED)
 def read_pages(path: str, mime: str, numbers: list[int], command: str = "tesseract",
                timeout: float = 600) -> dict[int, PageText]:
-    """OCR these pages of a PDF or image file: {number: PageText}."""
+    """OCR these pages of a PDF or image file: {number: PageText}. A page that cannot be
+    rendered (one PDFium cannot load) stays without text: its reading already said so."""
     dpi = DPI if mime == PDF else None
     results: dict[int, PageText] = {}
     with tempfile.TemporaryDirectory(prefix="inquiry-docs-ocr-") as tmp:
         folder = Path(tmp)
         images, inked = [], []
         for number in numbers:
-            image = page_image(path, mime, number, DPI)
+            try:
+                image = page_image(path, mime, number, DPI)
+            except ExtractionError:
+                results[number] = PageText("", None)
+                continue
             if is_blank(image):
                 results[number] = PageText("", None)
                 continue

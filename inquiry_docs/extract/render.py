@@ -12,6 +12,7 @@ from contextlib import contextmanager
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from .reasons import RENDER_FAILED, plain_failures, technical
 from .types import IMAGES, PDF, ExtractionError
 
 # 120 megapixels: an A0 sheet scanned at 300 dpi is ~140; a 20,000 x 20,000 bomb is 400.
@@ -29,9 +30,9 @@ def open_image(path: str) -> Iterator[Image.Image]:
         with Image.open(path) as image:
             yield image
     except Image.DecompressionBombError as exc:
-        raise ExtractionError(TOO_BIG) from exc
+        raise ExtractionError(TOO_BIG, detail=technical(exc)) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise ExtractionError(BAD_IMAGE) from exc
+        raise ExtractionError(BAD_IMAGE, detail=technical(exc)) from exc
 
 
 def frame_count(image: Image.Image) -> int:
@@ -50,7 +51,10 @@ def _image_frame(path: str, number: int) -> Image.Image:
 def _pdf_page(path: str, number: int, dpi: int) -> Image.Image:
     import pypdfium2 as pdfium
 
-    pdf = pdfium.PdfDocument(path)
+    try:
+        pdf = pdfium.PdfDocument(path)
+    except pdfium.PdfiumError as exc:
+        raise ExtractionError(RENDER_FAILED, detail=technical(exc)) from exc
     try:
         if not 1 <= number <= len(pdf):
             raise ExtractionError(f"The file has no page {number}.")
@@ -60,6 +64,8 @@ def _pdf_page(path: str, number: int, dpi: int) -> Image.Image:
             dpi = int(POINTS_PER_INCH * (MAX_PIXELS / (width * height)) ** 0.5)
         bitmap = page.render(scale=dpi / POINTS_PER_INCH, grayscale=True)
         return bitmap.to_pil().convert("L")
+    except pdfium.PdfiumError as exc:  # one page PDFium cannot load
+        raise ExtractionError(RENDER_FAILED, detail=technical(exc)) from exc
     finally:
         pdf.close()
 
@@ -73,6 +79,7 @@ def page_image(path: str, mime: str, number: int, dpi: int = 300) -> Image.Image
     raise ExtractionError("Pages of this kind of file cannot be shown as images.")
 
 
+@plain_failures(RENDER_FAILED)
 def render_png(path: str, mime: str, number: int, width: int) -> bytes:
     """Page `number` as a PNG `width` pixels wide (never enlarged), for the viewer."""
     # A little over the resolution that makes an A4 page (8.27 inches) `width` wide, then

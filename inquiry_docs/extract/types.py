@@ -1,22 +1,22 @@
-"""The extraction result types, and deciding a file's type from its content.
-
-The type comes from the bytes (libmagic), never from the name; the name's extension
-must then agree with it, so a renamed program or a PDF called .docx is refused.
-"""
+"""The supported types, the extraction result and the errors (checks.py decides a file's
+type from its content)."""
 
 from __future__ import annotations
 
-import os
-import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import magic
-
 PDF = "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+# Word's other flavours: the same XML, another content type for the main part.
+DOTX = "application/vnd.openxmlformats-officedocument.wordprocessingml.template"
+DOCM = "application/vnd.ms-word.document.macroEnabled.12"
+DOTM = "application/vnd.ms-word.template.macroEnabled.12"
+WORD = frozenset({DOCX, DOTX, DOCM, DOTM})
 TEXT = "text/plain"
 EMAIL = "message/rfc822"
+MBOX = "application/mbox"
+MSG = "application/vnd.ms-outlook"
 PNG = "image/png"
 JPEG = "image/jpeg"
 TIFF = "image/tiff"
@@ -28,47 +28,17 @@ PAGED = IMAGES | {PDF}
 KNOWN: dict[str, tuple[str, frozenset[str]]] = {
     PDF: ("PDF", frozenset({".pdf"})),
     DOCX: ("DOCX", frozenset({".docx"})),
+    DOTX: ("Word template", frozenset({".dotx"})),
+    DOCM: ("macro-enabled Word document", frozenset({".docm"})),
+    DOTM: ("macro-enabled Word template", frozenset({".dotm"})),
     TEXT: ("text", frozenset({".txt", ".text", ".md", ".csv"})),
     EMAIL: ("email", frozenset({".eml"})),
+    MBOX: ("mailbox", frozenset({".mbox"})),
+    MSG: ("Outlook message", frozenset({".msg"})),
     PNG: ("PNG image", frozenset({".png"})),
     JPEG: ("JPEG image", frozenset({".jpg", ".jpeg"})),
     TIFF: ("TIFF image", frozenset({".tif", ".tiff"})),
 }
-
-# Plain text by another name; "text/x-*" are libmagic's guesses at programming languages.
-_PLAIN_TEXT = {"text/csv", "application/csv", "text/markdown", "text/tab-separated-values"}
-_EMAIL_LIKE = {EMAIL, "message/news"}
-
-_CONTENT_WORDS = {PDF: "PDF", DOCX: "DOCX", TEXT: "plain text", EMAIL: "an email message",
-                  PNG: "a PNG image", JPEG: "a JPEG image", TIFF: "a TIFF image"}
-
-# What libmagic reports for things people upload by mistake, in words for the message.
-_DESCRIPTIONS = {
-    "application/zip": "a ZIP archive",
-    "application/x-dosexec": "a Windows program",
-    "application/vnd.microsoft.portable-executable": "a Windows program",
-    "application/x-executable": "a program",
-    "application/x-pie-executable": "a program",
-    "application/x-sharedlib": "a program library",
-    "application/x-mach-binary": "a program",
-    "application/msword": "an old-style Word document (.doc)",
-    "application/cdfv2": "an Office file in the old binary format (.doc/.xls/.msg)",
-    "application/vnd.ms-outlook": "an Outlook message (.msg)",
-    "application/x-ole-storage": "an Office file in the old binary format",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "an Excel workbook",
-    "application/vnd.openxmlformats-officedocument.presentationml.presentation": (
-        "a PowerPoint presentation"
-    ),
-    "application/json": "JSON",
-    "text/xml": "XML",
-    "application/xml": "XML",
-    "text/html": "HTML",
-    "text/rtf": "RTF",
-    "application/rtf": "RTF",
-    "application/octet-stream": "unrecognised binary data",
-    "inode/x-empty": "empty",
-}
-
 
 @dataclass
 class Attachment:
@@ -86,18 +56,74 @@ class Extracted:
     attachments: list[Attachment] = field(default_factory=list)
     # Pages whose text came from OCR: number -> mean word confidence (0-100).
     ocr: dict[int, float | None] = field(default_factory=dict)
+    # Pages that could not be read (their text is ""): number -> reason for users.
+    unread: dict[int, str] = field(default_factory=dict)
+    # What went wrong in technical terms (library messages), for the log and admins only.
+    detail: str = ""
+    # Labelled text added on top of a page's own (form fields, annotations), which is also
+    # at the end of that page's text: number -> text. A page holding only this still has
+    # no text layer, so OCR still reads it (a scan with a sticky note on it).
+    added: dict[int, str] = field(default_factory=dict)
+
+    def without_layer(self) -> list[int]:
+        """Pages without a text layer of their own (at most added labels)."""
+        return [n for n, text in self.pages
+                if not text.replace(self.added.get(n, ""), "").strip()]
+
+    def with_added(self, number: int, text: str) -> str:
+        """`text` (e.g. what OCR read) for page `number`, with the page's added labels."""
+        return "\n".join(part for part in (text.rstrip(), self.added.get(number, "")) if part)
+
+    @property
+    def unread_reason(self) -> str:
+        """A sentence naming the pages that could not be read, or ""."""
+        numbers = sorted(self.unread)
+        if not numbers:
+            return ""
+        label = self.page_label.capitalize()
+        if len(numbers) == 1:
+            return (f"{label} {numbers[0]} could not be read and was left without text; "
+                    "the rest was read.")
+        shown = [str(n) for n in numbers[:20]]
+        rest = f" and {len(numbers) - 20:,} more" if len(numbers) > 20 else ""
+        named = (", ".join(shown) + rest) if rest else ", ".join(shown[:-1]) + " and " + shown[-1]
+        return f"{label}s {named} could not be read and were left without text; the rest was read."
+
+
+class Reason(str):
+    """A reason for users that carries its technical detail (for the log and admins).
+
+    The sandbox sends only a failure's `reason` and `retryable` back from its child, so the
+    detail travels on the reason itself; it is never part of the text users see."""
+
+    detail: str
+
+    def __new__(cls, text: str, detail: str = "") -> Reason:
+        self = super().__new__(cls, text)
+        self.detail = detail
+        return self
+
+    def __reduce__(self):
+        return (Reason, (str(self), self.detail))
 
 
 class ExtractionError(Exception):
-    """A file passed validation but its text could not be read; `reason` is for users."""
+    """A file passed validation but its text could not be read; `reason` is for users,
+    in plain words; `detail` (exception names, library messages) is for admins."""
 
-    def __init__(self, reason: str, retryable: bool = False) -> None:
-        super().__init__(reason)
-        self.reason = reason
+    def __init__(self, reason: str, retryable: bool = False, detail: str | None = None) -> None:
+        if detail is None:
+            detail = getattr(reason, "detail", "")
+        super().__init__(str(reason))
+        self.reason = Reason(reason, detail)
         self.retryable = retryable
 
-    def __reduce__(self):  # keep `retryable` across pickling
-        return (type(self), (self.reason, self.retryable))
+    @property
+    def detail(self) -> str:
+        return self.reason.detail
+
+    def __reduce__(self):  # keep `retryable` and `detail` across pickling
+        return (type(self), (str(self.reason), self.retryable, self.detail))
 
 
 class Rejected(Exception):
@@ -125,101 +151,3 @@ def clean_meta(value: object) -> str | None:
         return None
     text = clean_text(str(value)).strip()
     return text or None
-
-
-def _is_docx_zip(path: str) -> bool:
-    # Reads only the central directory, never inflates anything.
-    try:
-        with zipfile.ZipFile(path) as zf:
-            return "word/document.xml" in zf.namelist()
-    except (zipfile.BadZipFile, OSError, ValueError):
-        return False
-
-
-def detect_mime(path: str) -> str:
-    """The MIME type of the file's content, normalised for the supported formats."""
-    mime = magic.from_file(path, mime=True)
-    # libmagic can append details ("application/x-executable, no program header").
-    mime = mime.split(",")[0].split(";")[0].strip().lower()
-    if mime in {"application/zip", "application/octet-stream", "application/x-zip-compressed"}:
-        return DOCX if _is_docx_zip(path) else mime
-    if mime in _PLAIN_TEXT or mime.startswith("text/x-"):
-        return TEXT
-    return mime
-
-
-def describe(mime: str) -> str:
-    """Words for a MIME type, for messages."""
-    if mime in _CONTENT_WORDS:
-        return _CONTENT_WORDS[mime]
-    if mime in _DESCRIPTIONS:
-        return _DESCRIPTIONS[mime]
-    if mime.startswith("image/"):
-        return f"an image ({mime.split('/', 1)[1].upper()})"
-    return f"data of type {mime}"
-
-
-def _looks_like_email(path: str) -> bool:
-    # An .eml that libmagic calls text: accept it if it opens with a header line.
-    with open(path, "rb") as fh:
-        head = fh.read(1024).lstrip()
-    name, sep, _ = head.partition(b":")
-    return bool(sep) and 0 < len(name) < 80 and all(33 <= c <= 126 for c in name)
-
-
-def _reconcile(mime: str, ext: str, path: str) -> str:
-    """Where content and name are both honest but libmagic is ambiguous, follow the name."""
-    if ext in KNOWN[EMAIL][1] and (
-        mime in _EMAIL_LIKE or (mime == TEXT and _looks_like_email(path))
-    ):
-        return EMAIL
-    if mime in _EMAIL_LIKE and ext in KNOWN[TEXT][1]:
-        # A memo starting "From: ... To: ..." saved as .txt is still plain text.
-        return TEXT
-    return mime
-
-
-def _extension(filename: str) -> str:
-    base = filename.replace("\\", "/").rsplit("/", 1)[-1]
-    return os.path.splitext(base)[1].lower()
-
-
-def _expected(mime: str) -> str:
-    return " or ".join(sorted(KNOWN[mime][1]))
-
-
-def _refusal(mime: str, ext: str) -> str:
-    """Why a file with content `mime` and extension `ext` is refused."""
-    named_as_supported = any(ext in exts for _, exts in KNOWN.values())
-    if named_as_supported:
-        return f"The file is named {ext} but its content is {describe(mime)}."
-    if mime not in KNOWN:
-        return (
-            f"Files of this type ({describe(mime)}) are not supported. "
-            "Supported: PDF, DOCX, plain text, email (.eml) and scanned images "
-            "(PNG, JPEG, TIFF)."
-        )
-    if not ext:
-        return (
-            f"The file name has no extension; its content is {describe(mime)}, "
-            f"so it should end in {_expected(mime)}."
-        )
-    return (
-        f"The extension {ext} is not supported; the content is {describe(mime)}, "
-        f"so the file should end in {_expected(mime)}."
-    )
-
-
-def check_type(path: str, filename: str) -> str:
-    """The supported MIME type of the file at `path`, uploaded as `filename`.
-
-    Raises Rejected with a reason for users when the content is not a supported type,
-    or when the name's extension does not match the content.
-    """
-    if os.path.getsize(path) == 0:
-        raise Rejected("The file is empty.")
-    ext = _extension(filename)
-    mime = _reconcile(detect_mime(path), ext, path)
-    if mime in KNOWN and ext in KNOWN[mime][1]:
-        return mime
-    raise Rejected(_refusal(mime, ext))

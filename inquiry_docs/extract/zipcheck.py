@@ -1,6 +1,6 @@
-"""Checks on a ZIP container (DOCX) before any XML parser sees it.
+"""Checks on a ZIP container (a Word file) before any XML parser sees it.
 
-python-docx reads every part whole, so a small file can demand gigabytes. The central
+A parser reads an XML part whole, so a small file can demand gigabytes. The central
 directory's declared sizes are trustworthy limits: zipfile stops reading an entry at its
 declared size (and fails its CRC check), so an entry cannot inflate past what it declares.
 """
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from .reasons import technical
 from .types import ExtractionError
 
 MB = 2**20
@@ -31,6 +32,8 @@ _CONTENT_TYPES = "[Content_Types].xml"
 _CT_NS = "{http://schemas.openxmlformats.org/package/2006/content-types}"
 
 DOCTYPE = "The document contains a DOCTYPE / external entity, which is not allowed."
+BROKEN_ZIP = "The Word document is damaged (its ZIP structure is broken)."
+BROKEN_PART = "The Word document is damaged (a part cannot be decompressed)."
 
 
 @dataclass
@@ -41,7 +44,7 @@ class ZipLimits:
 
 
 def _bomb(detail: str) -> ExtractionError:
-    return ExtractionError(f"The DOCX {detail}; it may be a decompression bomb.")
+    return ExtractionError(f"The Word document {detail}; it may be a decompression bomb.")
 
 
 def _unsafe_name(name: str) -> bool:
@@ -50,14 +53,30 @@ def _unsafe_name(name: str) -> bool:
 
 
 def _check_entries(infos: list[zipfile.ZipInfo], limits: ZipLimits) -> None:
+    """Count, names, encryption and the uncompressed total, over every part."""
     if len(infos) > limits.max_entries:
         raise _bomb(f"has {len(infos):,} parts (the limit is {limits.max_entries:,})")
-    total = compressed = 0
+    total = 0
     for info in infos:
         if _unsafe_name(info.filename):
-            raise ExtractionError("The DOCX contains a part with an unsafe path.")
+            raise ExtractionError("The Word document contains a part with an unsafe path.")
         if info.flag_bits & 0x1:
-            raise ExtractionError("The DOCX contains encrypted parts and cannot be read.")
+            raise ExtractionError(
+                "The Word document contains encrypted parts and cannot be read.")
+        total += info.file_size
+    if total > limits.max_uncompressed_bytes:
+        raise _bomb(
+            f"expands to {total / MB:,.0f} MB (the limit is "
+            f"{limits.max_uncompressed_bytes / MB:,.0f} MB)"
+        )
+
+
+def _check_ratios(xml: list[zipfile.ZipInfo], limits: ZipLimits) -> None:
+    """Ratios of the parts a parser reads. An embedded PDF, picture or spreadsheet is
+    never parsed, and one often compresses far better than text: it counts only towards
+    the total, so a report with an embedded blank page is not called a bomb."""
+    total = compressed = 0
+    for info in xml:
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size > _SMALL and ratio > limits.max_ratio:
             raise _bomb(
@@ -65,11 +84,6 @@ def _check_entries(infos: list[zipfile.ZipInfo], limits: ZipLimits) -> None:
             )
         total += info.file_size
         compressed += info.compress_size
-    if total > limits.max_uncompressed_bytes:
-        raise _bomb(
-            f"expands to {total / MB:,.0f} MB (the limit is "
-            f"{limits.max_uncompressed_bytes / MB:,.0f} MB)"
-        )
     if total > _SMALL and total / max(compressed, 1) > limits.max_ratio:
         raise _bomb(f"expands {total / max(compressed, 1):,.0f} times overall")
 
@@ -102,7 +116,7 @@ def _xml_parts(zf: zipfile.ZipFile, names: set[str]) -> set[str]:
     try:
         root = etree.fromstring(zf.read(_CONTENT_TYPES), parser)
     except etree.XMLSyntaxError:
-        return xml  # python-docx will refuse the package itself
+        return xml  # the reader will find the package damaged
     xml_exts = {
         d.get("Extension", "").lower()
         for d in root.iter(f"{_CT_NS}Default")
@@ -117,18 +131,20 @@ def _xml_parts(zf: zipfile.ZipFile, names: set[str]) -> set[str]:
 
 
 def check_zip(path: str, limits: ZipLimits | None = None) -> None:
-    """Raise ExtractionError unless the archive is safe to hand to python-docx."""
+    """Raise ExtractionError unless the archive is safe to hand to the XML parser."""
     limits = limits or ZipLimits()
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
             _check_entries(infos, limits)
             names = {info.filename for info in infos if not info.is_dir()}
-            for name in sorted(_xml_parts(zf, names)):
+            xml = sorted(_xml_parts(zf, names))
+            _check_ratios([zf.getinfo(name) for name in xml], limits)
+            for name in xml:
                 if _has_doctype(zf, zf.getinfo(name)):
                     raise ExtractionError(DOCTYPE)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as exc:
-        raise ExtractionError("The DOCX is damaged (its ZIP structure is broken).") from exc
+        raise ExtractionError(BROKEN_ZIP, detail=technical(exc)) from exc
     except (zlib.error, NotImplementedError, RuntimeError) as exc:
         # RuntimeError: an encrypted entry; NotImplementedError: an unknown compression.
-        raise ExtractionError("The DOCX is damaged (a part cannot be decompressed).") from exc
+        raise ExtractionError(BROKEN_PART, detail=technical(exc)) from exc

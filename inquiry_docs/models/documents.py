@@ -84,6 +84,8 @@ class Document(db.Model):
     restriction_reason: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(20), default=Status.RECEIVED, index=True)
     reason: Mapped[str] = mapped_column(Text, default="")
+    # The technical cause behind `reason` (exception, library message): administrators only.
+    reason_detail: Mapped[str] = mapped_column(Text, default="", server_default="")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     # OCR progress while the job reads scanned pages: pages done of pages to read.
     ocr_done: Mapped[int] = mapped_column(Integer, default=0)

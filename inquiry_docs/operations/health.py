@@ -17,10 +17,12 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
 from .. import queue
+from ..access import permissions
 from ..db import db
-from ..models import AuditEvent, Document, Status
+from ..models import AuditEvent, Document, Status, User
 
 MB = 1024 * 1024
+PROBLEMS_SHOWN = 50
 
 
 def _database() -> None:
@@ -107,8 +109,17 @@ def last_backup() -> dict[str, Any] | None:
             "files": details.get("files", 0), "bytes": details.get("bytes", 0)}
 
 
-def status() -> dict[str, Any]:
-    """Everything the admin status page shows."""
+def reading_problems(user: User | None) -> list[Document]:
+    """The latest documents, of those `user` may see, whose reading failed or left pages
+    out, with the technical detail users are not shown (exception, library message)."""
+    return list(db.session.execute(
+        permissions.visible_documents(user).where(Document.reason_detail != "")
+        .order_by(Document.id.desc()).limit(PROBLEMS_SHOWN)
+    ).scalars())
+
+
+def status(user: User | None = None) -> dict[str, Any]:
+    """Everything the admin status page shows (reading problems: of what `user` sees)."""
     counts = dict(db.session.execute(
         select(Document.status, func.count()).group_by(Document.status)).all())
     waiting = sum(counts.get(s, 0) for s in (Status.RECEIVED, Status.EXTRACTING,
@@ -120,4 +131,4 @@ def status() -> dict[str, Any]:
     return {"checks": checks(), "queue_depth": depth, "waiting": waiting,
             "failed": counts.get(Status.FAILED, 0), "no_text": counts.get(Status.NO_TEXT, 0),
             "indexed": counts.get(Status.INDEXED, 0), "disks": disks(),
-            "last_backup": last_backup()}
+            "last_backup": last_backup(), "problems": reading_problems(user)}

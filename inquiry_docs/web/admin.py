@@ -110,7 +110,7 @@ def status():
     guard.require("manage_users")
     from ..operations import health
 
-    return render_template("admin/status.html", status=health.status())
+    return render_template("admin/status.html", status=health.status(guard.user()))
 
 
 @bp.route("/users")
