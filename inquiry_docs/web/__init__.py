@@ -66,6 +66,27 @@ def register(app: Flask) -> None:
                                "must be rebuilt. An administrator can run "
                                "“inquiry-docs reindex”; documents stay safe meanwhile."), 503
 
+    from ..access.vault import SecretsKeyError
+
+    @app.errorhandler(SecretsKeyError)
+    def _secrets_key(error: SecretsKeyError):
+        # A wrong or missing SECRETS_KEY: a setup problem to explain, not a crash.
+        from ..db import db
+
+        db.session.rollback()
+        app.logger.error("secrets key: %s", error)
+        if request.path.startswith("/api/"):
+            from .api import error_response
+
+            return error_response(503, "The service cannot read its stored secrets.")
+        return render_template("errors/error.html", code=503,
+                               title="Two-factor sign-in is unavailable",
+                               message="The service cannot read the stored two-factor "
+                               "secrets with its secrets key, so security codes cannot be "
+                               "checked. This is a setup problem: tell your administrator, "
+                               "who can run “inquiry-docs secrets check”. Nothing has been "
+                               "lost."), 503
+
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
         code = error.code or 500

@@ -404,7 +404,7 @@ def two_factor_setup():
         user = current_user.user
     if user.totp_enabled:
         return redirect(url_for("auth.code") if signing_in else url_for("auth.two_factor"))
-    if not user.totp_secret:
+    if not user.has_totp_secret:
         auth.begin_totp_enrolment(user)
     errors: dict[str, str] = {}
     if request.method == "POST":
