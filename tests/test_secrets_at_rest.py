@@ -169,3 +169,53 @@ def test_a_malformed_key_is_named(tmp_path):
         assert "64 hexadecimal characters" in result.output
         db.session.remove()
         db.engine.dispose()
+
+
+def test_a_backup_keeps_the_keys_and_a_restore_opens_the_secrets(tmp_path):
+    live = build_app(tmp_path / "live")
+    dest = tmp_path / "backup"
+    with live.app_context():
+        make_user("admin@example.org", "admin")
+        secret = _user("admin@example.org").totp_secret
+        result = live.test_cli_runner().invoke(args=["backup", str(dest)])
+        assert result.exit_code == 0, result.output
+        key = Path(live.config["SECRETS_KEY_FILE"]).read_text().strip()
+        db.session.remove()
+        db.engine.dispose()
+    assert (dest / "keys" / "secrets_key").read_text().strip() == key
+    assert (dest / "keys" / "anchor_key").is_file()
+    fresh = build_app(tmp_path / "fresh")  # another machine: keys of its own
+    with fresh.app_context():
+        assert Path(fresh.config["SECRETS_KEY_FILE"]).read_text().strip() != key
+        result = fresh.test_cli_runner().invoke(args=["restore", str(dest)])
+        assert result.exit_code == 0, result.output
+        assert Path(fresh.config["SECRETS_KEY_FILE"]).read_text().strip() == key
+        assert _user("admin@example.org").totp_secret == secret
+        client = fresh.test_client()
+        login(client, "admin@example.org")
+        assert client.get("/admin/").status_code == 200
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_a_backup_without_the_new_keys_is_still_valid_if_made_before_them(app, runner,
+                                                                          tmp_path):
+    import json
+
+    dest = tmp_path / "old"
+    assert runner.invoke(args=["backup", str(dest)]).exit_code == 0
+    manifest = json.loads((dest / "manifest.json").read_text())
+    (dest / "keys" / "secrets_key").unlink()
+    listed = dict(manifest, files={k: v for k, v in manifest["files"].items()
+                                   if k != "keys/secrets_key"})
+    (dest / "manifest.json").write_text(json.dumps(listed))
+    result = runner.invoke(args=["verify", str(dest)])
+    assert result.exit_code == 1 and "MISSING keys/secrets_key: without it two-factor" in \
+        result.output
+    for name in ("anchor_key", "secrets_key"):  # as an older version wrote it
+        manifest["files"].pop(f"keys/{name}")
+        (dest / "keys" / name).unlink(missing_ok=True)
+    manifest["format"] = 1
+    (dest / "manifest.json").write_text(json.dumps(manifest))
+    result = runner.invoke(args=["verify", str(dest)])
+    assert result.exit_code == 0, result.output

@@ -78,7 +78,7 @@ def fingerprint(key_hex: str) -> str:
 
 @dataclass
 class _Cached:
-    stamp: tuple[int, int] | None
+    stamp: tuple[int, int] | str
     text: str
     fernet: MultiFernet
 
@@ -104,13 +104,15 @@ class Sealer:
         return str(self.app.config["SECRETS_KEY"]).strip()
 
     def _fernet(self) -> MultiFernet:
-        stamp = None
+        # The file's size and time, or the setting itself: a rotation or a restore that
+        # changes either is followed without a restart.
+        stamp: tuple[int, int] | str = str(self.app.config["SECRETS_KEY"])
         if self.file is not None:
             try:
                 info = self.file.stat()
                 stamp = (info.st_mtime_ns, info.st_size)
             except FileNotFoundError:
-                stamp = None
+                pass
         with self._lock:
             if self._cached is None or self._cached.stamp != stamp:
                 text = self.key_text()
