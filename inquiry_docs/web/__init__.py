@@ -33,6 +33,7 @@ class DatabaseInt(IntegerConverter):
 def register(app: Flask) -> None:
     app.url_map.converters["int"] = DatabaseInt  # before any route is added
     from . import (
+        about,
         account,
         admin,
         api,
@@ -48,7 +49,7 @@ def register(app: Flask) -> None:
         upload,
     )
 
-    for module in (auth, account, inquiries, documents, upload, search, lists, review,
+    for module in (auth, about, account, inquiries, documents, upload, search, lists, review,
                    recommendations, recommendation_sets, admin, api, health):
         app.register_blueprint(module.bp)
 

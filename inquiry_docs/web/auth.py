@@ -36,10 +36,14 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 PENDING = "signin_pending"
 PENDING_SECONDS = 300
 MAX_PASSWORD = 1000
+# The accessibility statement and privacy notice stay open to everyone, whatever is pending.
+PUBLIC_PAGES = frozenset({"about.accessibility", "about.privacy"})
 # A user who must change their password may reach only these.
-ALLOWED_WHILE_CHANGING = frozenset({"auth.change_password", "auth.logout", "static"})
+ALLOWED_WHILE_CHANGING = frozenset({"auth.change_password", "auth.logout", "static"}
+                                   | PUBLIC_PAGES)
 # An administrator without two-factor (a session from before it was required) only these.
-ALLOWED_WHILE_ENROLLING = frozenset({"auth.two_factor_setup", "auth.logout", "static"})
+ALLOWED_WHILE_ENROLLING = frozenset({"auth.two_factor_setup", "auth.logout", "static"}
+                                    | PUBLIC_PAGES)
 
 MESSAGES = {
     "no_email": "Enter your email address",
