@@ -47,6 +47,10 @@ def rotate() -> None:
     except vault.SecretsKeyError as error:
         click.echo(f"Nothing rotated: {error}")
         sys.exit(1)
+    except OSError as error:  # the key file's folder is read-only, say
+        click.echo(f"The key file could not be written ({error}). Every key in it still "
+                   "opens every secret; fix the folder and run `secrets rotate` again.")
+        sys.exit(1)
     click.echo(f"{done.rows} two-factor secret(s) re-encrypted under key {done.new_fingerprint}.")
     if done.wrote_file is not None:
         click.echo(f"The new key is in {done.wrote_file}; the old one is gone. Back it up "
