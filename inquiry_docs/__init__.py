@@ -52,18 +52,21 @@ def register_config(app: Flask, test_config: dict[str, Any] | None) -> None:
 
 
 def register_extensions(app: Flask) -> None:
+    from .access import vault
     from .access.signin import login_manager
     from .db import db, migrate
     from .web.security import init_security
 
     db.init_app(app)
+    vault.init_app(app)  # two-factor secrets are sealed with SECRETS_KEY
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     login_manager.init_app(app)
     init_security(app)
 
 
 # The modules that declare job tasks (`@queue.task`): imported before the queue binds them.
-TASK_MODULES = ("evidence.ingest", "evidence.indexing", "search.batch", "review.bundles")
+TASK_MODULES = ("evidence.ingest", "evidence.indexing", "search.batch", "review.bundles",
+                "operations.anchoring")
 
 
 def register_services(app: Flask) -> None:

@@ -48,6 +48,32 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("AUDIT_KEY", "<INSTANCE_DIR>/audit_key (generated)",
             "Keys the audit trail's hash chain. Keep a copy apart from database backups: "
             "without it the chain cannot be verified."),
+    Setting("ANCHOR_KEY", "<INSTANCE_DIR>/anchor_key (generated)",
+            "The Ed25519 private key (64 hexadecimal characters) that signs audit anchors. "
+            "Keep a copy apart from database backups; give verifiers the public key "
+            "(`inquiry-docs audit anchor --public-key`)."),
+    Setting("ANCHOR_DIR", "", "A folder each audit anchor is written to as a new file, never "
+            "overwritten (another disk, a WORM mount); empty for none."),
+    Setting("ANCHOR_EMAIL", "", "Addresses (comma-separated) each audit anchor is emailed to, "
+            "through SMTP_HOST; empty for none."),
+    Setting("ANCHOR_URL", "", "An `https://` (or `http://`) address each audit anchor is "
+            "POSTed to as JSON; empty for none."),
+    Setting("ANCHOR_URL_TOKEN", "", "Sent to ANCHOR_URL as `Authorization: Bearer <token>` "
+            "when set."),
+    Setting("ANCHOR_HOURS", 24, "Hours between the anchors the server makes on its own "
+            "(0: only on demand). A failed anchor is tried again after an hour.", int),
+    Setting("SMTP_HOST", "", "Mail server for sending email (audit anchors); empty: no email."),
+    Setting("SMTP_PORT", 587, "The mail server's port.", int),
+    Setting("SMTP_TLS", "starttls", "`starttls` (required), `ssl` (TLS from the start, "
+            "usually port 465) or `none` (a relay on this machine or network only)."),
+    Setting("SMTP_USER", "", "User name for the mail server; empty to send without signing in."),
+    Setting("SMTP_PASSWORD", "", "Password for SMTP_USER."),
+    Setting("MAIL_FROM", "inquiry-docs@localhost", "The From address of email the service "
+            "sends."),
+    Setting("SECRETS_KEY", "<INSTANCE_DIR>/secrets_key (generated)",
+            "Encrypts two-factor secrets in the database: 64 hexadecimal characters, or several "
+            "keys comma-separated (the first encrypts, any decrypts). Never stored in the "
+            "database; back it up apart from it. `inquiry-docs secrets rotate` changes it."),
     Setting("MAX_UPLOAD_MB", 200, "Largest accepted file, in megabytes; larger uploads are refused "
             "before storage.", int),
     Setting("QUEUE_URL", "<a SQLite file beside the database>",
@@ -101,11 +127,29 @@ SETTINGS: tuple[Setting, ...] = (
             "IP address before further attempts are refused for a while."),
     Setting("MIN_FREE_DISK_MB", 1024, "Free space, in megabytes, below which `/healthz` reports "
             "the disk holding the database, originals or index as down (503).", int),
+    Setting("ORGANISATION_NAME", "", "Who runs this service (the inquiry's name), shown in "
+            "the accessibility statement and the privacy notice."),
+    Setting("CONTACT_EMAIL", "", "Where people report accessibility problems and ask about "
+            "their data, shown on those pages."),
+    Setting("DPO_EMAIL", "", "The data protection officer's email for the privacy notice "
+            "(CONTACT_EMAIL when empty)."),
+    Setting("PRIVACY_LAWFUL_BASIS", "", "The privacy notice's lawful basis for processing "
+            "personal data, as the inquiry states it (text; blank paragraphs split it)."),
+    Setting("PRIVACY_RETENTION", "", "The privacy notice's text on how long accounts, the audit "
+            "trail and the evidence are kept, as the inquiry decides it."),
+    Setting("ACCESSIBILITY_REVIEWED", "", "The date the accessibility statement was last "
+            "reviewed by the organisation (for example 27 March 2026)."),
     Setting("RATELIMIT_STORAGE_URL", "<QUEUE_URL> if redis://, else memory://",
             "Where sign-in and API throttling counts are kept: `memory://` for one process, "
             "`redis://...` when several processes serve. Unset, a `redis://` QUEUE_URL is used, "
             "so every process counts together."),
 )
+
+
+# Keys kept outside the database: the setting, else a file generated in INSTANCE_DIR.
+KEY_FILES = {"SECRET_KEY": "secret_key", "AUDIT_KEY": "audit_key",
+             "ANCHOR_KEY": "anchor_key", "SECRETS_KEY": "secrets_key"}
+KEY_FILES_NAMES = tuple(KEY_FILES)
 
 
 def _instance_dir(env: dict[str, str]) -> Path:
@@ -126,10 +170,25 @@ def _kept_key(instance: Path, name: str) -> str:
         return key_file.read_text().strip()
     instance.mkdir(parents=True, exist_ok=True)
     key = secrets.token_hex(32)
-    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first
+        return key_file.read_text().strip()
     with os.fdopen(fd, "w") as fh:
         fh.write(key)
+        fh.flush()
+        # On disk before anything is encrypted or signed with it.
+        os.fsync(fh.fileno())
+    _fsync_dir(instance)
     return key
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def load(env: dict[str, str] | None = None) -> dict[str, Any]:
@@ -138,7 +197,7 @@ def load(env: dict[str, str] | None = None) -> dict[str, Any]:
     instance = _instance_dir(env)
     values: dict[str, Any] = {"INSTANCE_DIR": str(instance)}
     for setting in SETTINGS:
-        if setting.name in ("INSTANCE_DIR", "SECRET_KEY", "AUDIT_KEY"):
+        if setting.name in ("INSTANCE_DIR", *KEY_FILES_NAMES):
             continue
         raw = env.get(PREFIX + setting.name)
         values[setting.name] = setting.kind(raw) if raw not in (None, "") else setting.default
@@ -150,8 +209,8 @@ def load(env: dict[str, str] | None = None) -> dict[str, Any]:
         values["RATELIMIT_STORAGE_URL"] = ""  # chosen with QUEUE_URL: see ratelimit_storage
     values["UPLOAD_DIR"] = _resolve(values["UPLOAD_DIR"])
     values["INDEX_DIR"] = _resolve(values["INDEX_DIR"])
-    values["SECRET_KEY"] = env.get(PREFIX + "SECRET_KEY") or None
-    values["AUDIT_KEY"] = env.get(PREFIX + "AUDIT_KEY") or None
+    for name in KEY_FILES_NAMES:
+        values[name] = env.get(PREFIX + name) or None
     return values
 
 
@@ -160,9 +219,11 @@ def finalise(config: dict[str, Any]) -> None:
     if not config.get("QUEUE_URL"):
         config["QUEUE_URL"] = default_queue_url(str(config["DATABASE_URL"]),
                                                 Path(config["INSTANCE_DIR"]))
-    for name, file in (("SECRET_KEY", "secret_key"), ("AUDIT_KEY", "audit_key")):
+    for name, file in KEY_FILES.items():
         if not config.get(name):
             config[name] = _kept_key(Path(config["INSTANCE_DIR"]), file)
+            # Where the key lives, for commands that change it (`secrets rotate`).
+            config[name + "_FILE"] = str(Path(config["INSTANCE_DIR"]) / file)
 
 
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}

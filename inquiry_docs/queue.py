@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlparse
 
@@ -33,6 +34,9 @@ class Task:
     name: str
     retries: int
     transient: tuple[type[BaseException], ...]
+    # When set, consumers started with periodic tasks on queue a run whenever it returns
+    # True for the current minute (a naive UTC datetime); see operations/workers.py.
+    periodic: Callable[[datetime], bool] | None = None
 
     def __call__(self, *args: Any) -> Any:
         return self.fn(*args)
@@ -49,12 +53,16 @@ DECLARED: dict[str, Task] = {}
 
 
 def task(name: str | None = None, *, retries: int = 3,
-         transient: tuple[type[BaseException], ...] = (OperationalError,)
+         transient: tuple[type[BaseException], ...] = (OperationalError,),
+         periodic: Callable[[datetime], bool] | None = None,
          ) -> Callable[[Callable[..., Any]], Task]:
     """Declare `fn` as a task; Huey retries it `retries` times on any exception, and
-    `transient` errors are logged as "will be retried" rather than as failures."""
+    `transient` errors are logged as "will be retried" rather than as failures. A
+    `periodic` task takes no arguments and is queued by every consumer's scheduler in each
+    minute for which `periodic(now)` is true: the work must tolerate several consumers
+    queueing the same minute's run."""
     def declare(fn: Callable[..., Any]) -> Task:
-        declared = Task(fn, name or fn.__name__, retries, transient)
+        declared = Task(fn, name or fn.__name__, retries, transient, periodic)
         DECLARED[declared.name] = declared
         return declared
     return declare
@@ -85,6 +93,11 @@ def init_app(app: Flask) -> None:
     state = Queue(huey)
     for declared in DECLARED.values():
         run = _in_app(app, _logged(declared))
+        if declared.periodic is not None:
+            state.tasks[declared.name] = huey.periodic_task(
+                declared.periodic, retries=declared.retries, retry_delay=RETRY_DELAY,
+                name=declared.name)(run)
+            continue
         state.tasks[declared.name] = huey.task(
             retries=declared.retries, retry_delay=RETRY_DELAY, name=declared.name)(run)
     app.extensions["queue"] = state

@@ -40,11 +40,14 @@ def deny(extra: dict, members_status: int = 403) -> dict:
     return table
 
 
-# Open to anyone, signed in or not: says only ok/down per component.
-PUBLIC = {"health.healthz"}
+# Open to anyone, signed in or not: health says only ok/down per component; the
+# accessibility statement and privacy notice are published pages.
+PUBLIC = {"health.healthz", "about.accessibility", "about.privacy"}
 
 GET_TABLE: dict[str, dict[str, set[int]]] = {
     "health.healthz": dict.fromkeys(ROLES, OK),
+    "about.accessibility": dict.fromkeys(ROLES, OK),
+    "about.privacy": dict.fromkeys(ROLES, OK),
     "search.search": SIGNED_IN,
     "search.help_page": SIGNED_IN,
     "search.export_csv": SIGNED_IN,
@@ -265,6 +268,7 @@ def test_post_routes_refuse_the_wrong_roles_and_change_nothing(app, world):
         ("/review/bulk", {"doc": ids["document_id"], "action": "tag_add",
                           "apply_tag": ids["tag_id"]},
          {"reader", "researcher", "secretariat", "outsider"}, {403}),
+        ("/admin/audit/anchor", {}, set(MEMBERS) | {"outsider"}, {403}),
     ]
     for url, data, roles, statuses in checks:
         for role in roles:

@@ -144,10 +144,11 @@ def test_backup_during_ingest_restores_every_row_original_and_audit_event(tmp_pa
     manifest = json.loads((dest / "manifest.json").read_text())
     originals = [p for p in manifest["files"] if p.startswith("uploads/")]
     assert len(originals) == 41
-    assert {DB_FILE, "keys/secret_key", "keys/audit_key"} <= set(manifest["files"])
+    assert {DB_FILE, "keys/secret_key", "keys/audit_key", "keys/anchor_key",
+            "keys/secrets_key"} <= set(manifest["files"])
 
     verify = live.test_cli_runner().invoke(args=["verify", str(dest)])
-    assert verify.exit_code == 0 and "is intact: 44 files checked" in verify.output, \
+    assert verify.exit_code == 0 and "is intact: 46 files checked" in verify.output, \
         verify.output
 
     fresh = build_app(tmp_path / "fresh")  # another machine: new keys, empty database

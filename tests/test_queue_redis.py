@@ -70,7 +70,7 @@ def _worker(app: Flask, fault: str) -> subprocess.CompletedProcess:
     """`inquiry-docs worker` on this app's database and queue, armed to die at `fault`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("INQUIRY_DOCS_")}
     for name in ("DATABASE_URL", "QUEUE_URL", "INSTANCE_DIR", "UPLOAD_DIR", "INDEX_DIR",
-                 "SECRET_KEY", "AUDIT_KEY"):
+                 "SECRET_KEY", "AUDIT_KEY", "ANCHOR_KEY", "SECRETS_KEY"):
         env[f"INQUIRY_DOCS_{name}"] = str(app.config[name])
     env["INQUIRY_DOCS_FAULT"] = fault
     return subprocess.run([sys.executable, "-m", "inquiry_docs.cli", "worker", "--workers", "1"],

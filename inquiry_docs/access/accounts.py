@@ -211,7 +211,7 @@ def reset_two_factor(user: User, *, by: User) -> bool:
     """For a lost phone: two-factor off, sessions ended (audited by auth)."""
     if user.id == by.id:
         raise Refused("You cannot reset your own two-factor authentication")
-    if not user.totp_enabled and not user.totp_secret:
+    if not user.totp_enabled and not user.has_totp_secret:
         return False
     auth.reset_two_factor(user, by=by)
     return True

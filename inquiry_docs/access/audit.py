@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -96,6 +96,18 @@ class Verdict:
     broken_at: int | None = None
     problem: str = ""
     head: tuple[int, str] | None = None  # the last event's id and hash
+    anchor: str = ""  # the anchor the trail contradicts, when one does
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A head recorded outside the database (a signed anchor): this event, with this hash,
+    was the `count`th event of the trail (count None: not recorded)."""
+
+    event_id: int
+    hash: str
+    count: int | None = None
+    name: str = ""
 
 
 def parse_head(text: str) -> tuple[int, str]:
@@ -121,31 +133,60 @@ def _events(batch: int = 1000) -> Iterator[Any]:
         last = rows[-1].id
 
 
-def verify(expected_head: tuple[int, str] | None = None) -> Verdict:
+def verify(expected_head: tuple[int, str] | None = None,
+           anchors: Sequence[Checkpoint] = ()) -> Verdict:
     """Walk the whole chain in bounded memory.
 
-    The chain alone cannot show that its newest events were cut off; a head recorded
-    earlier outside this system (`audit head`) can: that event must still be there, unchanged.
+    The chain alone cannot show that its newest events were cut off, nor that someone with
+    the key rewrote it; heads recorded earlier outside this system can (`audit head`, or
+    the signed anchors of `audit anchor`): each event must still be there, with the same
+    hash and as many events up to it. The first checkpoint contradicted is named.
     """
+    points = sorted(anchors, key=lambda a: a.event_id)
+    if expected_head is not None:
+        points.append(Checkpoint(expected_head[0], expected_head[1], None, HEAD))
+        points.sort(key=lambda a: a.event_id)
     prev = GENESIS
     checked = 0
     head: tuple[int, str] | None = None
-    seen_expected = expected_head is None
+    at = 0  # the next checkpoint to reach
     for event in _events():
         if event.prev_hash != prev:
             return Verdict(False, checked, event.id, "an earlier event was removed or altered")
         if _digest(event, prev) != event.hash:
             return Verdict(False, checked, event.id, "this event was altered")
-        if expected_head is not None and event.id == expected_head[0]:
-            if event.hash != expected_head[1]:
+        if at < len(points) and points[at].event_id < event.id:
+            return _missing(points[at], checked, head)
+        while at < len(points) and points[at].event_id == event.id:
+            point = points[at]
+            if event.hash != point.hash:
+                return Verdict(False, checked, event.id, "this event differs from the recorded "
+                               "head" if point.name == HEAD else "its hash differs from the "
+                               "anchored one", anchor=_anchor(point))
+            if point.count is not None and checked + 1 != point.count:
                 return Verdict(False, checked, event.id,
-                               "this event differs from the recorded head")
-            seen_expected = True
+                               f"{checked + 1} events lead up to it where the anchor counted "
+                               f"{point.count}: events were removed or added",
+                               anchor=_anchor(point))
+            at += 1
+        checked += 1
         prev = event.hash
         head = (event.id, event.hash)
-        checked += 1
-    if not seen_expected:
-        return Verdict(False, checked, expected_head[0],
-                       "the recorded head event is missing: the trail was cut short",
-                       head)
+    if at < len(points):
+        return _missing(points[at], checked, head)
     return Verdict(True, checked, head=head)
+
+
+HEAD = "the recorded head"
+
+
+def _anchor(point: Checkpoint) -> str:
+    return "" if point.name == HEAD else point.name
+
+
+def _missing(point: Checkpoint, checked: int, head: tuple[int, str] | None) -> Verdict:
+    if point.name == HEAD:
+        return Verdict(False, checked, point.event_id,
+                       "the recorded head event is missing: the trail was cut short", head)
+    return Verdict(False, checked, point.event_id, "the anchored event is missing: the trail "
+                   "was cut short or rewritten", head, anchor=point.name)

@@ -25,6 +25,8 @@ SEEN_ACTIONS = ("document_viewed", "page_viewed", "original_downloaded")
 KNOWN_ACTIONS = (
     "admin_granted",
     "admin_removed",
+    "audit_anchor_failed",
+    "audit_anchored",
     "audit_exported",
     "bundle_built",
     "bundle_downloaded",
@@ -51,6 +53,7 @@ KNOWN_ACTIONS = (
     "recovery_codes_replaced",
     "retry_requested",
     "search",
+    "secrets_rotated",
     "session_expired",
     "sign_in",
     "sign_in_failed",
@@ -203,6 +206,14 @@ def count(filters: Filters, up_to: int | None = None) -> int:
 
 def last_event_id() -> int:
     return db.session.execute(select(func.max(AuditEvent.id))).scalar() or 0
+
+
+def last_of(*actions: str) -> AuditEvent | None:
+    """The newest event with one of these actions (each looked up by the action index)."""
+    ids = [db.session.execute(select(func.max(AuditEvent.id))
+                              .where(AuditEvent.action == a)).scalar() for a in actions]
+    found = [i for i in ids if i is not None]
+    return db.session.get(AuditEvent, max(found)) if found else None
 
 
 def iter_events(filters: Filters, up_to: int | None = None, batch: int = 1000) -> Iterator[Any]:

@@ -220,14 +220,15 @@ def begin_totp_enrolment(user: User) -> str:
     """A new secret waiting for its first code; two-factor stays off until confirmed."""
     if user.totp_enabled:
         raise ValueError("Two-factor authentication is already on for this user.")
-    user.totp_secret = totp.generate_secret()
+    secret = totp.generate_secret()
+    user.totp_secret = secret  # stored encrypted (access/vault.py)
     db.session.commit()
-    return user.totp_secret
+    return secret
 
 
 def _claim_step(user: User, code: str, now: float | None) -> bool:
     """Accept a code at most once: the step is stored only if it is newer than the last."""
-    if not user.totp_secret:
+    if not user.has_totp_secret:
         return False
     step = totp.verify(user.totp_secret, code, now=now, last_step=user.totp_last_step)
     if step is None:
@@ -248,7 +249,7 @@ def _claim_step(user: User, code: str, now: float | None) -> bool:
 
 def confirm_totp_enrolment(user: User, code: str, *, now: float | None = None) -> list[str] | None:
     """Turn two-factor on if the code matches the pending secret; returns recovery codes."""
-    if user.totp_enabled or not user.totp_secret or not _claim_step(user, code, now):
+    if user.totp_enabled or not user.has_totp_secret or not _claim_step(user, code, now):
         return None
     user.totp_enabled = True
     codes = _set_recovery_codes(user)

@@ -102,7 +102,7 @@ def worker(workers: int, until_idle: bool) -> None:
     """
     app = current_app._get_current_object()
     if until_idle:
-        job_workers.start_consumer(app, workers=workers)
+        job_workers.start_consumer(app, workers=workers, periodic=False)  # a batch run
         try:
             job_workers.wait_until_idle(app)
         finally:
@@ -112,6 +112,6 @@ def worker(workers: int, until_idle: bool) -> None:
     job_workers.prune_results(current_app._get_current_object())
     resume_indexing(current_app._get_current_object())
     consumer = queue.huey().create_consumer(workers=workers, worker_type="thread",
-                                          periodic=False, max_delay=1.0,
+                                          periodic=True, max_delay=1.0,
                                           **job_workers.graceful_on_sigterm())
     consumer.run()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask import current_app
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -42,7 +43,9 @@ class User(db.Model):
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
-    totp_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Encrypted under SECRETS_KEY (access/vault.py); read and set it as `totp_secret`.
+    sealed_totp_secret: Mapped[str | None] = mapped_column("totp_secret", String(200),
+                                                           nullable=True)
     totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     # The last time step whose code was accepted; older and equal steps are refused.
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
@@ -51,6 +54,24 @@ class User(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     memberships: Mapped[list[Membership]] = relationship(back_populates="user",
                                                          order_by="Membership.id")
+
+    @property
+    def has_totp_secret(self) -> bool:
+        """A secret is stored (asking needs no key)."""
+        return self.sealed_totp_secret is not None
+
+    @property
+    def totp_secret(self) -> str | None:
+        """The two-factor secret in the clear, decrypted on use; SecretsKeyError if the
+        installation's key does not open it."""
+        if self.sealed_totp_secret is None:
+            return None
+        return current_app.extensions["secrets"].unseal(self.sealed_totp_secret)
+
+    @totp_secret.setter
+    def totp_secret(self, value: str | None) -> None:
+        self.sealed_totp_secret = (None if value is None
+                                   else current_app.extensions["secrets"].seal(value))
 
 
 class Membership(db.Model):

@@ -5,7 +5,9 @@ Layout of a backup folder:
     manifest.json        written last: a backup without one is incomplete
     database.sqlite      SQLite online-backup snapshot (or database.dump from pg_dump,
                          see backup_pg.py)
-    keys/secret_key      signs sessions; keys/audit_key keys the audit hash chain
+    keys/secret_key      signs sessions; keys/audit_key keys the audit hash chain;
+                         keys/anchor_key signs audit anchors; keys/secrets_key decrypts the
+                         two-factor secrets (also keep a copy of each apart from backups)
     uploads/ab/cd/<sha>  every original, as stored
     index/...            only with `--with-index` and an embedded index (Whoosh's or tantivy's
                          files; the index can be rebuilt from the database; PostgreSQL search
@@ -34,17 +36,24 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from ..access import audit
+from ..access import audit, vault
 from ..db import db
 from ..evidence.storage import CHUNK, Store
 from ..models import utcnow
 from . import backup_pg
 
-FORMAT = 1
+FORMAT = 2  # 2: the anchor and secrets keys are kept too
 MANIFEST = "manifest.json"
 DB_FILE = "database.sqlite"
 PG_FILE = "database.dump"
-KEYS = ("secret_key", "audit_key")
+KEYS = ("secret_key", "audit_key", "anchor_key", "secrets_key")
+# What a backup without a key loses; format 1 backups held only the first two.
+KEY_LOSS = {
+    "secret_key": "sessions cannot be signed",
+    "audit_key": "the audit trail cannot be verified",
+    "anchor_key": "new audit anchors would be signed with a different key",
+    "secrets_key": "two-factor secrets cannot be decrypted: nobody with two-factor could sign in",
+}
 
 
 class BackupError(Exception):
@@ -156,7 +165,7 @@ def create_backup(dest: Path, *, with_index: bool = False, actor: str = "command
     keys = dest / "keys"
     keys.mkdir()
     for name in KEYS:
-        (keys / name).write_text(current_app.config[name.upper()])
+        (keys / name).write_text(_key_value(name))
     store = Store(current_app.config["UPLOAD_DIR"])
     for sha256 in store.all_hashes():
         target = dest / "uploads" / store.path_for(sha256).relative_to(store.root)
@@ -195,6 +204,12 @@ def create_backup(dest: Path, *, with_index: bool = False, actor: str = "command
 def _index_folder(search) -> Path:
     """Where the embedded index keeps its files: INDEX_DIR (Whoosh), a subfolder (tantivy)."""
     return Path(getattr(search, "directory", None) or current_app.config["INDEX_DIR"])
+
+
+def _key_value(name: str) -> str:
+    if name == "secrets_key":  # as it is now: a rotation may have changed the file since start
+        return vault.sealer().key_text()
+    return str(current_app.config[name.upper()])
 
 
 def _search_backend() -> str:
@@ -243,11 +258,10 @@ def verify_backup(src: Path) -> Report:
         rel = path.relative_to(src).as_posix()
         if rel != MANIFEST and rel not in files:
             report.notes.append(f"note: {rel} is not in the manifest and will be ignored")
-    for name in KEYS:
+    required = KEYS if manifest.get("format", 1) >= 2 else KEYS[:2]
+    for name in required:
         if f"keys/{name}" not in files:
-            report.problems.append(f"MISSING keys/{name}: without it "
-                                   + ("the audit trail cannot be verified"
-                                      if name == "audit_key" else "sessions cannot be signed"))
+            report.problems.append(f"MISSING keys/{name}: without it {KEY_LOSS[name]}")
     db_name = manifest.get("database")
     if db_name == PG_FILE and (src / PG_FILE).is_file() and not report.problems:
         try:
@@ -322,6 +336,8 @@ def restore_backup(src: Path, *, force: bool = False, actor: str = "command line
         _replace_sqlite(src / DB_FILE, target_db)
     from ..db import upgrade_database
 
+    # The keys first: an older backup's migrations seal its secrets with the key in use.
+    _restore_keys(src, report)
     upgrade_database()  # a backup made by an older version gains the newer tables
     uploads = Path(current_app.config["UPLOAD_DIR"])
     for rel in manifest["files"]:
@@ -332,7 +348,6 @@ def restore_backup(src: Path, *, force: bool = False, actor: str = "command line
                 os.chmod(target, 0o644)
             shutil.copyfile(src / rel, target)
             os.chmod(target, 0o444)
-    _restore_keys(src, report)
     _restore_index(src, manifest, report)
     audit.record("backup_restored", actor=actor, object_type="backup", object_id=src.name,
                  source=str(src), backup_created_at=manifest.get("created_at"),
@@ -372,6 +387,8 @@ def _restore_keys(src: Path, report: Report) -> None:
     instance.mkdir(parents=True, exist_ok=True)
     env_prefix = "INQUIRY_DOCS_"
     for name in KEYS:
+        if not (src / "keys" / name).is_file():  # an older backup: this installation's stays
+            continue
         value = (src / "keys" / name).read_text().strip()
         path = instance / name
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

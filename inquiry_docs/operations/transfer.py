@@ -47,7 +47,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
-from ..access import audit
+from ..access import audit, vault
 from ..db import db
 
 BATCH = 1000
@@ -145,8 +145,10 @@ def build_target_app(url: URL, index_dir: str | None = None,
     source = current_app.config
     overrides: dict[str, Any] = {
         key: source[key] for key in ("INSTANCE_DIR", "UPLOAD_DIR", "INDEX_DIR", "SECRET_KEY",
-                                     "AUDIT_KEY", "QUEUE_URL")
+                                     "AUDIT_KEY", "ANCHOR_KEY", "QUEUE_URL")
     }
+    # The rows are copied as stored: the target opens the sealed secrets with the same key.
+    overrides["SECRETS_KEY"] = vault.sealer().key_text()
     overrides["DATABASE_URL"] = url.render_as_string(hide_password=False)
     overrides["QUEUE_IMMEDIATE"] = True  # the move queues nothing
     if index_dir:

@@ -14,8 +14,9 @@ from .. import extract, queue
 from ..db import db
 from ..evidence.indexing import INDEX_REQUESTED, resume_indexing
 from ..models import Document, Status, utcnow
+from . import anchoring
 
-KEPT_FLAGS = {INDEX_REQUESTED}
+KEPT_FLAGS = {INDEX_REQUESTED, anchoring.LOCK}
 
 
 class InProcessConsumer(Consumer):
@@ -25,8 +26,9 @@ class InProcessConsumer(Consumer):
         return None
 
 
-def start_consumer(app: Flask, workers: int | None = None) -> None:
-    """Run job workers as threads inside this process (the embedded default)."""
+def start_consumer(app: Flask, workers: int | None = None, *, periodic: bool = True) -> None:
+    """Run job workers as threads inside this process (the embedded default), with the
+    scheduler that queues periodic tasks (the daily audit anchor) unless `periodic` is off."""
     state = queue.state(app)
     if state.consumer is not None:
         return
@@ -37,7 +39,7 @@ def start_consumer(app: Flask, workers: int | None = None) -> None:
     prune_results(app)
     resume_indexing(app)
     state.consumer = InProcessConsumer(
-        state.huey, workers=count, worker_type="thread", periodic=False,
+        state.huey, workers=count, worker_type="thread", periodic=periodic,
         check_worker_health=False, initial_delay=0.05, backoff=1.2, max_delay=1.0,
         shutdown_timeout=30,
     )

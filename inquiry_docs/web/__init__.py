@@ -33,6 +33,7 @@ class DatabaseInt(IntegerConverter):
 def register(app: Flask) -> None:
     app.url_map.converters["int"] = DatabaseInt  # before any route is added
     from . import (
+        about,
         account,
         admin,
         api,
@@ -48,7 +49,7 @@ def register(app: Flask) -> None:
         upload,
     )
 
-    for module in (auth, account, inquiries, documents, upload, search, lists, review,
+    for module in (auth, about, account, inquiries, documents, upload, search, lists, review,
                    recommendations, recommendation_sets, admin, api, health):
         app.register_blueprint(module.bp)
 
@@ -77,6 +78,27 @@ def register(app: Flask) -> None:
                                message="The search index was built by an older version and "
                                "must be rebuilt. An administrator can run "
                                "“inquiry-docs reindex”; documents stay safe meanwhile."), 503
+
+    from ..access.vault import SecretsKeyError
+
+    @app.errorhandler(SecretsKeyError)
+    def _secrets_key(error: SecretsKeyError):
+        # A wrong or missing SECRETS_KEY: a setup problem to explain, not a crash.
+        from ..db import db
+
+        db.session.rollback()
+        app.logger.error("secrets key: %s", error)
+        if request.path.startswith("/api/"):
+            from .api import error_response
+
+            return error_response(503, "The service cannot read its stored secrets.")
+        return render_template("errors/error.html", code=503,
+                               title="Two-factor sign-in is unavailable",
+                               message="The service cannot read the stored two-factor "
+                               "secrets with its secrets key, so security codes cannot be "
+                               "checked. This is a setup problem: tell your administrator, "
+                               "who can run “inquiry-docs secrets check”. Nothing has been "
+                               "lost."), 503
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):

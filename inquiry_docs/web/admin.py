@@ -26,6 +26,7 @@ from ..access import audit, audit_query
 from ..access.signin import login_manager
 from ..db import db, to_int, to_int_or_none
 from ..models import MARKINGS, ROLES, AuditEvent, Inquiry, Membership, User, utcnow
+from ..operations import anchoring
 from . import guard
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -393,7 +394,26 @@ def audit_events():
         errors=errors,
         actions=known,
         codes=audit_query.inquiry_codes(),
+        anchor_sinks=anchoring.sinks(),
+        last_anchor=audit_query.last_of(anchoring.OK_ACTION, anchoring.FAILED_ACTION),
     ), (400 if errors else 200)
+
+
+@bp.route("/audit/anchor", methods=["POST"])
+def audit_anchor():
+    """Anchor the trail now, to every configured sink (the attempt is audited)."""
+    who = guard.require("manage_users")
+    outcome = anchoring.anchor(trigger="web", by=who)
+    if outcome.ok:
+        flash(f"Audit trail anchored at event #{outcome.head.event_id}: written to "
+              f"{len(outcome.results)} place(s).", "success")
+    elif outcome.problem:
+        flash(f"The audit trail was not anchored: {outcome.problem}.", "error")
+    else:
+        failed = [sink for sink, result in outcome.results.items() if result != "ok"]
+        flash(f"The anchor could not be written to {', '.join(failed)}; the others have it. "
+              "The reasons are in the audit trail (audit_anchor_failed).", "error")
+    return redirect(url_for("admin.audit_events"))
 
 
 @bp.route("/audit.csv")

@@ -36,10 +36,14 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 PENDING = "signin_pending"
 PENDING_SECONDS = 300
 MAX_PASSWORD = 1000
+# The accessibility statement and privacy notice stay open to everyone, whatever is pending.
+PUBLIC_PAGES = frozenset({"about.accessibility", "about.privacy"})
 # A user who must change their password may reach only these.
-ALLOWED_WHILE_CHANGING = frozenset({"auth.change_password", "auth.logout", "static"})
+ALLOWED_WHILE_CHANGING = frozenset({"auth.change_password", "auth.logout", "static"}
+                                   | PUBLIC_PAGES)
 # An administrator without two-factor (a session from before it was required) only these.
-ALLOWED_WHILE_ENROLLING = frozenset({"auth.two_factor_setup", "auth.logout", "static"})
+ALLOWED_WHILE_ENROLLING = frozenset({"auth.two_factor_setup", "auth.logout", "static"}
+                                    | PUBLIC_PAGES)
 
 MESSAGES = {
     "no_email": "Enter your email address",
@@ -404,7 +408,7 @@ def two_factor_setup():
         user = current_user.user
     if user.totp_enabled:
         return redirect(url_for("auth.code") if signing_in else url_for("auth.two_factor"))
-    if not user.totp_secret:
+    if not user.has_totp_secret:
         auth.begin_totp_enrolment(user)
     errors: dict[str, str] = {}
     if request.method == "POST":

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -45,8 +46,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
             "TESTING": True,
             "WORKERS_IN_SERVER": 2,
             "MAX_UPLOAD_MB": MAX_UPLOAD_MB,
+            # The anchor button writes here; the server does not anchor on its own.
+            "ANCHOR_DIR": str(tmp / "anchors"),
+            "ANCHOR_HOURS": 0,
         }
     )
+    (tmp / "anchors").mkdir()
     with app.app_context():
         upgrade_database()
         make_user(ADMIN, "admin")
@@ -259,6 +264,8 @@ PAGES = [
     ("/review/bulk?q=reporting&action=tag_remove&apply_tag=1", 200, "will be untagged"),
     ("/review/bundles/1", 200, "Ready: 1 of 1"),
     ("/?q=reporting&tag=1&relevance=relevant", 200, "Operation Fern"),
+    ("/accessibility", 200, "Enforcement procedure"),
+    ("/privacy", 200, "Your rights"),
 ]
 
 
@@ -327,6 +334,37 @@ def test_sign_in_error_is_accessible(browser, server, console_errors, axe_check)
         check_page(page, console_errors, axe_check, 400)
     finally:
         context.close()
+
+
+@pytest.mark.parametrize(("path", "heading"), [
+    ("/accessibility", "Accessibility statement for Inquiry Docs"),
+    ("/privacy", "Privacy notice"),
+])
+def test_published_pages_are_accessible_signed_out(browser, server, console_errors, axe_check,
+                                                   path, heading):
+    context = browser.new_context(base_url=server.url)
+    try:
+        page = context.new_page()
+        watch_console(page, console_errors)
+        page.goto("/auth/login")
+        page.get_by_role("contentinfo").get_by_role("link", name=heading.split(" for ")[0]
+                                                    ).click()
+        expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+        assert page.url.endswith(path)
+        check_page(page, console_errors, axe_check)
+    finally:
+        context.close()
+
+
+def test_anchoring_from_the_audit_trail_is_accessible(admin_page, console_errors, axe_check,
+                                                      server):
+    admin_page.goto("/admin/audit")
+    admin_page.get_by_role("button", name="Anchor the audit trail now").click()
+    expect(admin_page.locator(".govuk-notification-banner")).to_contain_text(
+        "Audit trail anchored at event #")
+    expect(admin_page.locator("main")).to_contain_text("written to every place")
+    check_page(admin_page, console_errors, axe_check)
+    assert len(list((Path(server.app.config["ANCHOR_DIR"])).glob("*.json"))) == 1
 
 
 def test_too_large_upload_page_is_accessible(admin_page, console_errors, axe_check, tmp_path):
