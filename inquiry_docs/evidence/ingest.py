@@ -28,7 +28,7 @@ from ..access import audit
 from ..db import db
 from ..models import Batch, BatchItem, Document, Inquiry, Page, Receipt, Status, User
 from ..search import IndexLocked, backend
-from . import ocr
+from . import dates, ocr
 from .indexing import RETRIES, enqueue_index
 from .storage import Store, TooLarge
 
@@ -337,8 +337,7 @@ def _save_pages(document: Document, result: extract.Extracted, no_text_reason: s
     if result.title and document.title == Path(document.original_filename).stem[:500]:
         document.title = result.title.strip()[:500]
     document.author = (result.author or "").strip()[:300] or document.author
-    if result.created and document.document_date is None:
-        document.document_date = result.created.replace(tzinfo=None)
+    dates.settle(document, result.created, result.pages[0][1] if result.pages else "")
     has_text = any(text.strip() for _, text in result.pages)
     in_step = has_text and backend().transactional
     document.status = (Status.INDEXED if in_step else Status.INDEXING) if has_text \
