@@ -28,7 +28,7 @@ from ..access import audit
 from ..db import db
 from ..models import Batch, BatchItem, Document, Inquiry, Page, Receipt, Status, User
 from ..search import IndexLocked, backend
-from . import dates, ocr
+from . import dates, near_duplicates, ocr
 from .indexing import RETRIES, enqueue_index
 from .storage import Store, TooLarge
 
@@ -256,6 +256,7 @@ def process_documents(document_ids: list[int]) -> None:
     with_text = [document for document, path, result in zip(documents, paths, results,
                                                              strict=True)
                  if _settle(document, path, result)]
+    read = [d.id for d in documents]  # ids now: the commit below expires the rows
     search = backend()
     if search.transactional:
         # The search rows are written in this transaction (also clearing those a retry
@@ -268,6 +269,7 @@ def process_documents(document_ids: list[int]) -> None:
             _receive_attachments(document, result.attachments)
     if with_text and not search.transactional:
         enqueue_index()
+    near_duplicates.find_near_duplicates.enqueue(read)  # versions, from the saved text
 
 
 def process(document_id: int) -> str | None:
