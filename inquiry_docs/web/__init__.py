@@ -40,6 +40,7 @@ def register(app: Flask) -> None:
         documents,
         health,
         inquiries,
+        insight,
         lists,
         recommendation_sets,
         recommendations,
@@ -49,7 +50,7 @@ def register(app: Flask) -> None:
     )
 
     for module in (auth, account, inquiries, documents, upload, search, lists, review,
-                   recommendations, recommendation_sets, admin, api, health):
+                   recommendations, recommendation_sets, admin, api, health, insight):
         app.register_blueprint(module.bp)
 
     from ..search.whoosh.files import IndexOutdated
