@@ -69,13 +69,19 @@ def for_results(who, query: str, filters, sort: str, results, offset: int, limit
     return results, Extras(line, result_charts(line, "results"), folded, collapse)
 
 
-def stance_chart(rows) -> object | None:
-    """The dashboard's chart: each recommendation's linked pages, split by stance (rows
-    from recommendations.coverage.dashboard, visible links only)."""
+def stance_chart(rows) -> dict | None:
+    """The dashboard's chart of each recommendation's linked pages by stance, with its
+    figures (rows from recommendations.coverage.dashboard: visible links only)."""
     if not rows:
         return None
     segments = [charts.Segment(key, label) for key, label in STANCES.items()]
-    return charts.stacked_chart(
-        "dashboard-stances", "Linked pages you can see, per recommendation, by stance",
-        [(f"{row.recommendation.number}. {row.recommendation.title}", row.pages_by_stance)
-         for row in rows], segments)
+    labelled = [(f"{row.recommendation.number}. {row.recommendation.title}", row)
+                for row in rows]
+    return {
+        "svg": charts.stacked_chart(
+            "dashboard-stances", "Linked pages you can see, per recommendation, by stance",
+            [(label, row.pages_by_stance) for label, row in labelled], segments),
+        "header": ["Recommendation", *STANCES.values(), "All linked pages"],
+        "rows": [[label, *(row.pages_by_stance.get(k, 0) for k in STANCES), row.pages]
+                 for label, row in labelled],
+    }
