@@ -96,8 +96,9 @@ def _other(who, value: str) -> Document | None:
 
 
 def _pages(document: Document) -> list[tuple[int, str]]:
-    return list(db.session.execute(select(Page.number, Page.text).where(
-        Page.document_id == document.id).order_by(Page.number)).tuples())
+    return [(number, text) for number, text in db.session.execute(
+        select(Page.number, Page.text).where(Page.document_id == document.id)
+        .order_by(Page.number))]
 
 
 @bp.route("/documents/<int:document_id>/compare")
