@@ -197,3 +197,20 @@ def test_word_diff_follows_text_across_pages():
 def test_short_texts_get_no_signature():
     assert nd.signature("too few words to tell a version from a form") is None
     assert nd.signature(" ".join(_text(3))) is not None
+
+
+def test_the_command_finds_versions_of_documents_read_before(app, runner, family):
+    from sqlalchemy import delete
+
+    pairs = db.session.execute(select(func.count()).select_from(NearDuplicate)).scalar_one()
+    for table in (NearDuplicate, SignatureBucket, TextSignature):
+        db.session.execute(delete(table))
+    db.session.commit()
+    assert len(nd.unsigned_documents()) == 4
+    result = runner.invoke(args=["near-duplicates"])
+    assert result.exit_code == 0, result.output
+    assert "4 documents compared" in result.output
+    assert f"{pairs} pairs of near-duplicates in 1 group" in result.output
+    assert nd.unsigned_documents() == []
+    again = runner.invoke(args=["near-duplicates", "--all"])
+    assert "4 documents compared" in again.output and f"{pairs} pairs" in again.output

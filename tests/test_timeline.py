@@ -123,9 +123,8 @@ def test_the_timeline_csv_neutralises_formulas(app, corpus):
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
     header = rows[0]
     assert header[:2] == ["Month", "Documents"]
-    assert "Source: Police" in header and "'Source: =HYPERLINK(\"x\")" not in header
-    assert "Source: =HYPERLINK(\"x\")" in header  # a header cell starts with "Source:"
-    assert ["2004-03", "2"] == rows[1][:2] and rows[-1] == ["Not dated", "1"]
+    assert "Source: Police" in header and 'Source: =HYPERLINK("x")' in header
+    assert rows[1][:2] == ["2004-03", "2"] and rows[-1] == ["Not dated", "1"]
     assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
 
 
