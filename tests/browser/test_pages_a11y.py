@@ -259,6 +259,14 @@ PAGES = [
     ("/review/bulk?q=reporting&action=tag_remove&apply_tag=1", 200, "will be untagged"),
     ("/review/bundles/1", 200, "Ready: 1 of 1"),
     ("/?q=reporting&tag=1&relevance=relevant", 200, "Operation Fern"),
+    ("/?q=reporting&collapse=yes", 200, "One document per group of near-duplicates"),
+    ("/?type=other", 200, "1 document, 2 pages"),
+    ("/timeline", 200, "1 document, 1 dated"),
+    ("/timeline?q=reporting&type=other", 200, "Month by month"),
+    ("/timeline?q=nomatchanywhere", 200, "No documents match your words"),
+    ("/documents/1/compare", 200, "Choose what to compare with"),
+    ("/documents/1/compare?with=OLD000002", 200, "OLD000001 compared with OLD000002"),
+    ("/documents/1/compare?with=OLD999999", 400, "Enter the URN of another document"),
 ]
 
 
