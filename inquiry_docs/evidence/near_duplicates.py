@@ -32,6 +32,9 @@ from ..models import Document, NearDuplicate, Page, SignatureBucket, Status, Tex
 NUM_PERM = 128
 SHINGLE_WORDS = 5
 THRESHOLD = 0.5  # estimated Jaccard of the 5-word shingles: a paragraph of four changed
+# LSH bands tuned for a lower similarity than THRESHOLD, so a pair just above it is still
+# almost always a candidate (0.99 at 0.6); candidates below THRESHOLD are checked and left.
+CANDIDATE_THRESHOLD = 0.4
 MIN_WORDS = 40  # shorter texts (a cover sheet, a form) say too little to call a version
 SCHEME = "affine32"  # datasketch's permutation scheme, named so an upgrade cannot change it
 SEED = 1
@@ -42,8 +45,8 @@ WITH_TEXT = (Status.INDEXING, Status.INDEXED)  # text saved (the index may still
 
 @cache
 def bands() -> tuple[int, int]:
-    """(bands, rows per band) that datasketch finds best for THRESHOLD and NUM_PERM."""
-    lsh = MinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM)
+    """(bands, rows per band) that datasketch finds best for CANDIDATE_THRESHOLD."""
+    lsh = MinHashLSH(threshold=CANDIDATE_THRESHOLD, num_perm=NUM_PERM)
     return lsh.b, lsh.r
 
 
