@@ -65,8 +65,8 @@ def register_extensions(app: Flask) -> None:
 
 
 # The modules that declare job tasks (`@queue.task`): imported before the queue binds them.
-TASK_MODULES = ("evidence.ingest", "evidence.indexing", "search.batch", "review.bundles",
-                "operations.anchoring")
+TASK_MODULES = ("evidence.ingest", "evidence.indexing", "evidence.near_duplicates",
+                "search.batch", "review.bundles", "operations.anchoring")
 
 
 def register_services(app: Flask) -> None:

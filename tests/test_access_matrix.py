@@ -66,6 +66,9 @@ GET_TABLE: dict[str, dict[str, set[int]]] = {
     "documents.show": DOC_READERS,
     "documents.download": DOC_READERS,
     "documents.similar": DOC_READERS,
+    "insight.compare": DOC_READERS,
+    "insight.timeline_page": SIGNED_IN,
+    "insight.timeline_csv": SIGNED_IN,
     "documents.page_image": DOC_READERS,
     "documents.edit": deny({"secretariat": OK, "admin": OK}),
     "documents.marking": deny({"legal": OK, "admin": OK}),
@@ -312,3 +315,14 @@ def test_mass_assigned_fields_are_ignored_on_edit(app, world):
     assert (document.urn, document.inquiry_id, document.sha256, document.status,
             document.marking, document.restricted) == before
     assert not db.session.get(User, ids["user_id"]).is_admin
+
+
+def test_the_timeline_and_its_csv_count_nothing_outside_reach(app, world):
+    clients, ids, _ = world
+    timeline = clients["outsider"].get("/timeline").get_data(as_text=True)
+    assert "0 documents" in timeline and ids["urn"] not in timeline
+    csv_text = clients["outsider"].get("/timeline.csv").get_data(as_text=True)
+    assert csv_text.splitlines()[1:] == []  # the header alone
+    assert "1 document" in clients["reader"].get("/timeline").get_data(as_text=True)
+    browse = clients["outsider"].get("/?type=other").get_data(as_text=True)
+    assert "0 documents" in browse and ids["urn"] not in browse

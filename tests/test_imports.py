@@ -24,10 +24,11 @@ MAY_IMPORT = {
     "review": {"access", "evidence", "search"},
     "recommendations": {"access", "evidence", "search"},
     "operations": {"access", "evidence", "extract", "search"},
+    "insight": {"access", "evidence", "search"},
     "web": {"access", "evidence", "extract", "search", "review", "recommendations",
-            "operations"},
+            "operations", "insight"},
     "cli": {"access", "evidence", "extract", "search", "review", "recommendations",
-            "operations", "web"},
+            "operations", "web", "insight"},
 }
 # The base layer's own order: models use db; queue uses db; nothing in it imports an area.
 BASE_MAY_IMPORT = {"config": set(), "faults": set(), "db": set(), "models": {"db"},

@@ -6,7 +6,20 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import audit, backup, check, ingest, keys, ocr, search, serve, setup, tokens, transfer
+from . import (
+    audit,
+    backup,
+    check,
+    ingest,
+    keys,
+    ocr,
+    search,
+    serve,
+    setup,
+    tokens,
+    transfer,
+    versions,
+)
 
 COMMANDS = (
     setup.init, setup.create_user, setup.create_inquiry_cmd,
@@ -14,7 +27,7 @@ COMMANDS = (
     ingest.ingest_cmd, ocr.ocr_cmd, search.search_cmd,
     check.reindex, check.check,
     backup.backup_cmd, backup.restore_cmd, backup.verify_cmd, transfer.migrate_to_cmd,
-    audit.audit, tokens.create_token, keys.secrets_group,
+    audit.audit, tokens.create_token, keys.secrets_group, versions.near_duplicates_cmd,
 )
 
 

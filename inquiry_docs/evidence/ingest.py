@@ -28,7 +28,7 @@ from ..access import audit
 from ..db import db
 from ..models import Batch, BatchItem, Document, Inquiry, Page, Receipt, Status, User
 from ..search import IndexLocked, backend
-from . import ocr
+from . import dates, near_duplicates, ocr
 from .indexing import RETRIES, enqueue_index
 from .storage import Store, TooLarge
 
@@ -256,6 +256,7 @@ def process_documents(document_ids: list[int]) -> None:
     with_text = [document for document, path, result in zip(documents, paths, results,
                                                              strict=True)
                  if _settle(document, path, result)]
+    read = [d.id for d in documents]  # ids now: the commit below expires the rows
     search = backend()
     if search.transactional:
         # The search rows are written in this transaction (also clearing those a retry
@@ -268,6 +269,7 @@ def process_documents(document_ids: list[int]) -> None:
             _receive_attachments(document, result.attachments)
     if with_text and not search.transactional:
         enqueue_index()
+    near_duplicates.find_near_duplicates.enqueue(read)  # versions, from the saved text
 
 
 def process(document_id: int) -> str | None:
@@ -339,8 +341,7 @@ def _save_pages(document: Document, result: extract.Extracted, no_text_reason: s
     if result.title and document.title == Path(document.original_filename).stem[:500]:
         document.title = result.title.strip()[:500]
     document.author = (result.author or "").strip()[:300] or document.author
-    if result.created and document.document_date is None:
-        document.document_date = result.created.replace(tzinfo=None)
+    dates.settle(document, result.created, result.pages[0][1] if result.pages else "")
     has_text = any(text.strip() for _, text in result.pages)
     in_step = has_text and backend().transactional
     document.status = (Status.INDEXED if in_step else Status.INDEXING) if has_text \

@@ -9,6 +9,7 @@ from ..access import audit
 from ..db import db
 from ..models import DOC_TYPES, MARKINGS, Document, Status, User
 from ..search import backend
+from . import dates
 from .indexing import enqueue_index
 
 EDITABLE = ("title", "doc_type", "source", "document_date")
@@ -58,6 +59,10 @@ def apply(document: Document, changes: Changes, user: User) -> dict[str, tuple]:
             setattr(document, field, after)
     if not diff:
         return diff
+    if "document_date" in diff:  # a person chose it (or cleared it)
+        before = document.date_source
+        document.date_source = dates.MANUAL if document.document_date else None
+        diff["date_source"] = (before, document.date_source)
     audit.record("metadata_changed", user=user, object_type="document", object_id=document.id,
                  inquiry_id=document.inquiry_id, urn=document.urn,
                  changes={k: [str(b) if b is not None else None,

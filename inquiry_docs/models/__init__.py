@@ -40,13 +40,15 @@ from .review import (
     Tag,
 )
 from .searches import BatchSearch, BatchSearchLine, SavedSearch, SavedSearchRun
+from .versions import NearDuplicate, SignatureBucket, TextSignature
 
 __all__ = [
     "DEFAULT_SET", "DOC_TYPES", "MARKINGS", "PRIVILEGE", "RAG", "REDACTION_REASONS",
     "RELEVANCE", "RESPONSES", "REVIEW_STATUS", "ROLES", "STANCES", "STATUS_LABELS",
     "TAG_COLOURS", "ApiToken", "AuditEvent", "Batch", "BatchItem", "BatchSearch",
     "BatchSearchLine", "Bundle", "Coding", "Document", "DocumentTag", "EvidenceLink",
-    "Inquiry", "Membership", "Note", "NoteRevision", "Page", "Receipt", "Recommendation",
-    "RecommendationNote", "RecommendationSet", "RejectedSuggestion", "SavedSearch",
-    "SavedSearchRun", "Status", "Tag", "TrailEvent", "User", "UserSession", "utcnow",
+    "Inquiry", "Membership", "NearDuplicate", "Note", "NoteRevision", "Page", "Receipt",
+    "Recommendation", "RecommendationNote", "RecommendationSet", "RejectedSuggestion",
+    "SavedSearch", "SavedSearchRun", "SignatureBucket", "Status", "Tag", "TextSignature",
+    "TrailEvent", "User", "UserSession", "utcnow",
 ]

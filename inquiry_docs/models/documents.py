@@ -75,6 +75,8 @@ class Document(db.Model):
     page_count: Mapped[int] = mapped_column(Integer, default=0)
     page_label: Mapped[str] = mapped_column(String(10), default="page")
     document_date: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # Where the date came from (evidence/dates.py SOURCES); a date never stands without one.
+    date_source: Mapped[str | None] = mapped_column(String(20), nullable=True)
     author: Mapped[str | None] = mapped_column(String(300), nullable=True)
     doc_type: Mapped[str] = mapped_column(String(30), default="other")
     source: Mapped[str] = mapped_column(String(200), default="")

@@ -32,6 +32,7 @@ class Row:
     by_stance: dict[str, int] = field(default_factory=dict)
     pages: int = 0
     last_activity: datetime | None = None
+    pages_by_stance: dict[str, int] = field(default_factory=dict)  # distinct linked pages
 
 
 def _visible_link_rows(user: User | None, rset: RecommendationSet, *columns):
@@ -47,12 +48,14 @@ def dashboard(user: User | None, rset: RecommendationSet) -> list[Row]:
     """Each recommendation with its visible links by stance, linked pages and last activity."""
     rows = {r.id: Row(r) for r in rset.recommendations}
     pages: dict[int, set] = defaultdict(set)
+    stance_pages: dict[tuple[int, str], set] = defaultdict(set)
     for rec_id, stance, document_id, page, updated in _visible_link_rows(
             user, rset, EvidenceLink.stance, EvidenceLink.document_id, EvidenceLink.page,
             EvidenceLink.updated_at):
         row = rows[rec_id]
         row.by_stance[stance] = row.by_stance.get(stance, 0) + 1
         pages[rec_id].add((document_id, page))
+        stance_pages[(rec_id, stance)].add((document_id, page))
         row.last_activity = max(filter(None, (row.last_activity, updated)))
     for model, column in ((TrailEvent, TrailEvent.created_at),
                           (RecommendationNote, RecommendationNote.created_at)):
@@ -63,6 +66,8 @@ def dashboard(user: User | None, rset: RecommendationSet) -> list[Row]:
             row.last_activity = max(filter(None, (row.last_activity, when)))
     for rec_id, found in pages.items():
         rows[rec_id].pages = len(found)
+    for (rec_id, stance), found in stance_pages.items():
+        rows[rec_id].pages_by_stance[stance] = len(found)
     return list(rows.values())
 
 

@@ -7,8 +7,10 @@ never written into the user's query text.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from whoosh import query as wq
 
@@ -50,11 +52,20 @@ class Filters:
     restricted: tuple[str, ...] = ()
     year_from: int | None = None
     year_to: int | None = None
+    month: str | None = None  # "2012-05": documents dated in that month (the timeline's)
 
     def __bool__(self) -> bool:
         return any((self.inquiry, self.type, self.source,
                     *(getattr(self, name) for name in TERM_FILTERS),
-                    self.year_from is not None, self.year_to is not None))
+                    self.year_from is not None, self.year_to is not None, self.month))
+
+    def month_bounds(self) -> tuple[datetime, datetime] | None:
+        """The month filter as [first moment, first moment of the next month)."""
+        if not self.month:
+            return None
+        year, month = (int(part) for part in self.month.split("-"))
+        start = datetime(year, month, 1)
+        return start, (start + timedelta(days=32)).replace(day=1)
 
     def args(self) -> dict[str, object]:
         """As query-string arguments (lists repeat the parameter), for links and forms."""
@@ -67,6 +78,8 @@ class Filters:
             out["year_from"] = self.year_from
         if self.year_to is not None:
             out["year_to"] = self.year_to
+        if self.month:
+            out["month"] = self.month
         return out
 
     def query(self) -> wq.Query | None:
@@ -84,6 +97,9 @@ class Filters:
                 parts.append(wq.Or([wq.Term(name, v) for v in values]))
         if self.year_from is not None or self.year_to is not None:
             parts.append(wq.NumericRange("year", self.year_from, self.year_to))
+        bounds = self.month_bounds()
+        if bounds is not None:
+            parts.append(wq.DateRange("date", bounds[0], bounds[1] - timedelta(microseconds=1)))
         return wq.And(parts) if parts else None
 
 
@@ -110,6 +126,16 @@ def _year(value: str | None) -> int | None:
     return year if YEAR_MIN <= year <= YEAR_MAX else None
 
 
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
+
+
+def _month(value: str | None) -> str | None:
+    found = _MONTH.fullmatch((value or "").strip())
+    if not found or not 1 <= int(found.group(2)) <= 12:
+        return None
+    return found.group(0) if YEAR_MIN <= int(found.group(1)) <= YEAR_MAX else None
+
+
 def parse_filters(args: Mapping) -> Filters:
     """Filters from query-string arguments (a MultiDict); anything malformed is dropped."""
     def getlist(name: str) -> list[str]:
@@ -134,6 +160,7 @@ def parse_filters(args: Mapping) -> Filters:
         **{name: _strings(getlist(name), lower=True) for name in TERM_FILTERS},
         year_from=year_from,
         year_to=year_to,
+        month=_month(args.get("month")),
     )
 
 

@@ -41,6 +41,7 @@ def register(app: Flask) -> None:
         documents,
         health,
         inquiries,
+        insight,
         lists,
         recommendation_sets,
         recommendations,
@@ -50,7 +51,7 @@ def register(app: Flask) -> None:
     )
 
     for module in (auth, about, account, inquiries, documents, upload, search, lists, review,
-                   recommendations, recommendation_sets, admin, api, health):
+                   recommendations, recommendation_sets, admin, api, health, insight):
         app.register_blueprint(module.bp)
 
     from ..search.contract import IndexDamaged, IndexOutdated

@@ -20,6 +20,7 @@ from .. import extract
 from ..access import audit, audit_query, permissions
 from ..db import db, to_int
 from ..evidence import ingest, metadata, page_images
+from ..insight import versions
 from ..models import STATUS_LABELS, Document, Page, Status
 from ..search import backend
 from ..search.query import QueryTooBroad
@@ -99,6 +100,7 @@ def show(document_id: int):
         seen_by=seen_by, recommendations=recommendations.document_panel(who, document),
         **document_panel(who, document),
         children=[c for c in document.children if permissions.can_see(who, c)],
+        near_duplicates=versions.near_duplicates(who, document),
         views=max(1, -(-document.page_count // PAGES_PER_VIEW)), query=query, hits=hits,
         has_images=page_images.has_images(document),
         can_retry=document.status in ATTENTION and permissions.can(

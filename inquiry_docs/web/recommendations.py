@@ -49,6 +49,7 @@ from ..recommendations import (
 )
 from ..search.export import safe_cell
 from . import guard
+from .overview import stance_chart
 
 bp = Blueprint("recommendations", __name__, url_prefix="/recommendations")
 
@@ -122,7 +123,7 @@ def index():
     rows = coverage.dashboard(who, rset) if rset else []
     return render_template("recommendations/index.html", rset=rset, rows=rows,
                            sets=permissions.visible_sets(who), stances=STANCES,
-                           responses=RESPONSES, rag=RAG)
+                           responses=RESPONSES, rag=RAG, chart=stance_chart(rows))
 
 
 def _evidence_groups(found, filters: dict[str, str]):

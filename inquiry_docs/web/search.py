@@ -10,6 +10,7 @@ from sqlalchemy import select
 from .. import recommendations
 from ..access import audit, permissions
 from ..db import db, to_int
+from ..insight.overview import search_text
 from ..models import DOC_TYPES, PRIVILEGE, RELEVANCE, REVIEW_STATUS, Page, User
 from ..review import tags
 from ..search import export
@@ -17,6 +18,7 @@ from ..search.facets import SORTS, Filters, parse_filters, parse_sort
 from ..search.find import PER_PAGE, find, shown_documents
 from ..search.query import QueryTooBroad
 from . import guard
+from . import overview as result_overview
 
 bp = Blueprint("search", __name__)
 MAX_QUERY = 1000
@@ -110,15 +112,19 @@ def search():
         page = max(1, to_int(request.args.get("page", 1)))
     except ValueError:
         page = 1
-    results = rows = too_broad = None
-    if query:
+    results = rows = too_broad = extras = None
+    collapse = request.args.get("collapse") == "yes"
+    if query or filters:  # filters alone list every document they let through
         try:
-            results = find(who, query, None, (page - 1) * PER_PAGE, filters=filters,
-                           sort=sort, expand=expand, facets=True)
+            results = find(who, search_text(query), None, (page - 1) * PER_PAGE,
+                           filters=filters, sort=sort, expand=expand, facets=True)
+            results, extras = result_overview.for_results(
+                who, query, filters, sort, results, (page - 1) * PER_PAGE, PER_PAGE,
+                collapse, expand)
         except QueryTooBroad as error:
             too_broad = error
         audit.record("search", user=who, object_type="search", query=query,
-                     filters=filters.args(), sort=sort,
+                     filters=filters.args(), sort=sort, collapse=collapse,
                      inquiry=filters.inquiry[0] if len(filters.inquiry) == 1 else None,
                      documents=results.total_documents if results else 0)
         db.session.commit()
@@ -127,7 +133,8 @@ def search():
     # Tag names only from the user's own inquiries; counts come from the scoped search.
     inquiry_tags = tags.for_inquiries([i.id for i in inquiries])
     tag_names = {str(t.id): t.name for t in inquiry_tags}
-    args = {"q": query, **filters.args(), "sort": sort if sort != "relevance" else None}
+    args = {"q": query, **filters.args(), "sort": sort if sort != "relevance" else None,
+            "collapse": "yes" if collapse else None}
     if request.headers.get("HX-Request") and expand and results is not None:
         hit = next((h for h in results.documents if h.document_id == expand), None)
         if hit is not None:
@@ -137,7 +144,7 @@ def search():
     return render_template(
         "search/index.html", query=query, results=results, rows=rows, page=page,
         per_page=PER_PAGE, inquiries=inquiries, filters=filters, sort=sort, sorts=SORTS,
-        expand=expand, args=args, too_broad=too_broad,
+        expand=expand, args=args, too_broad=too_broad, extras=extras,
         facets=_facet_panel(results, filters, inquiries, tag_names),
         tags_of=tags.of_documents(list(rows)) if rows else {}, ocr=ocr_pages(results),
     )
@@ -150,10 +157,10 @@ def export_csv():
     query = request.args.get("q", "").strip()[:MAX_QUERY]
     filters = parse_filters(request.args)
     sort = parse_sort(request.args.get("sort"))
-    if not query:  # no search, no results: the header alone
+    if not query and not filters:  # no search, no results: the header alone
         return _csv(iter([list(export.HEADER)]))
     try:
-        count, rows = export.result_rows(who, query, filters, sort)
+        count, rows = export.result_rows(who, search_text(query), filters, sort)
     except QueryTooBroad as error:
         return Response(f"{error.message} {error.advice}\n", status=400, mimetype="text/plain")
     audit.record("search_exported", user=who, object_type="search", query=query,

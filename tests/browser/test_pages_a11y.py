@@ -266,6 +266,14 @@ PAGES = [
     ("/?q=reporting&tag=1&relevance=relevant", 200, "Operation Fern"),
     ("/accessibility", 200, "Enforcement procedure"),
     ("/privacy", 200, "Your rights"),
+    ("/?q=reporting&collapse=yes", 200, "One document per group of near-duplicates"),
+    ("/?type=other", 200, "1 document, 2 pages"),
+    ("/timeline", 200, "1 document, 1 dated"),
+    ("/timeline?q=reporting&type=other", 200, "Month by month"),
+    ("/timeline?q=nomatchanywhere", 200, "No documents match your words"),
+    ("/documents/1/compare", 200, "Choose what to compare with"),
+    ("/documents/1/compare?with=OLD000002", 200, "OLD000001 compared with OLD000002"),
+    ("/documents/1/compare?with=OLD999999", 400, "Enter the URN of another document"),
 ]
 
 

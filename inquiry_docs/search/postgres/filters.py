@@ -83,4 +83,8 @@ def filters_sql(filters: Filters | None, params: dict[str, object]) -> str:
     if filters.year_to is not None:
         params["f_year_to"] = filters.year_to
         parts.append("EXTRACT(YEAR FROM d.document_date) <= :f_year_to")
+    bounds = filters.month_bounds()
+    if bounds is not None:
+        params["f_month_start"], params["f_month_end"] = bounds
+        parts.append("d.document_date >= :f_month_start AND d.document_date < :f_month_end")
     return "(" + " AND ".join(parts) + ")" if parts else "TRUE"
