@@ -3,6 +3,16 @@ derived from it. Every table is importable from here (`from ..models import Docu
 
 from .accounts import ROLES, ApiToken, AuditEvent, Inquiry, Membership, User, UserSession
 from .base import utcnow
+from .disclosure import (
+    APPROVED,
+    PROPOSED,
+    REDACTION_CODES,
+    REDACTION_KINDS,
+    REDACTION_STATUS,
+    Citation,
+    Production,
+    Redaction,
+)
 from .documents import (
     DOC_TYPES,
     MARKINGS,
@@ -42,6 +52,8 @@ from .review import (
 from .searches import BatchSearch, BatchSearchLine, SavedSearch, SavedSearchRun
 
 __all__ = [
+    "APPROVED", "PROPOSED", "REDACTION_CODES", "REDACTION_KINDS", "REDACTION_STATUS",
+    "Citation", "Production", "Redaction",
     "DEFAULT_SET", "DOC_TYPES", "MARKINGS", "PRIVILEGE", "RAG", "REDACTION_REASONS",
     "RELEVANCE", "RESPONSES", "REVIEW_STATUS", "ROLES", "STANCES", "STATUS_LABELS",
     "TAG_COLOURS", "ApiToken", "AuditEvent", "Batch", "BatchItem", "BatchSearch",
