@@ -173,7 +173,8 @@ def _change_from(form: MultiDict, who: User, document: Document) -> coding.Chang
         redaction_pages=form.get("redaction_pages", "")[:200],
         redaction_reason=form.get("redaction_reason", ""),
         review_status=form.get("review_status", ""),
-        reviewer_id=to_int_or_none(reviewer) if reviewer.isdigit() else None, marking=marking)
+        reviewer_id=to_int_or_none(reviewer) if reviewer.isdigit() else None, marking=marking,
+        comment=form.get("comment"))
 
 
 @bp.route("/documents/<int:document_id>/coding", methods=["GET", "POST"])
