@@ -18,12 +18,14 @@ from flask import current_app
 from sqlalchemy import select
 
 from ..db import db
+from ..extract import ExtractionError
 from ..extract.sandbox import run_limited
 from ..extract.words import page_words
 from ..models import Document, Page
 from .page_images import cache_path, has_images
 
 VERSION = 1
+__all__ = ["ExtractionError", "PageWords", "Word", "page", "words"]
 
 
 @dataclass(frozen=True)
