@@ -63,7 +63,8 @@ def register_extensions(app: Flask) -> None:
 
 
 # The modules that declare job tasks (`@queue.task`): imported before the queue binds them.
-TASK_MODULES = ("evidence.ingest", "evidence.indexing", "search.batch", "review.bundles")
+TASK_MODULES = ("evidence.ingest", "evidence.indexing", "search.batch", "review.bundles",
+                "review.productions")
 
 
 def register_services(app: Flask) -> None:

@@ -19,9 +19,10 @@ from datetime import UTC, datetime
 
 from PIL import Image, ImageDraw, ImageFont
 
+from ..access import permissions
 from ..evidence import page_images, page_words
 from ..evidence.page_words import ExtractionError, PageWords, Word
-from ..models import Document, Redaction
+from ..models import Document, Redaction, User
 from . import redactions as redactions_
 
 FIXED_DATE = datetime(2000, 1, 1, tzinfo=UTC)
@@ -114,6 +115,23 @@ def reader_texts(document: Document, numbers: list[int],
         words = found.get(number)
         out[number] = page_text(words, redactions) if words and words.words else WITHHELD
     return out
+
+
+def texts_for(user: User | None, document: Document, numbers: list[int]) -> dict[int, str]:
+    """The text to show this user instead of the stored text, for pages that need it: only
+    for a reader of a redacted release, and only pages with redactions (all of them,
+    proposed or approved: a box waiting for approval still hides what it covers)."""
+    if permissions.sees_original(user, document):
+        return {}
+    return reader_texts(document, numbers, redactions_.of_document(document.id))
+
+
+def image_for(user: User | None, document: Document, number: int, size: str) -> bytes | None:
+    """The page image with its redactions burned in, for a reader of a redacted release;
+    None when the stored image is what this user sees."""
+    if permissions.sees_original(user, document):
+        return None
+    return page_png(document, number, size, redactions_.of_document(document.id, page=number))
 
 
 # --- the PDF -------------------------------------------------------------------------------

@@ -87,6 +87,12 @@ def validate(document: Document, box: Box | None, reason: Reason) -> dict[str, s
             errors["width"] = "Make the box wider and taller: it covers almost nothing"
         elif box.x1 > 1.0001 or box.y1 > 1.0001:
             errors["width"] = "The box goes past the edge of the page"
+    errors.update(validate_reason(reason))
+    return errors
+
+
+def validate_reason(reason: Reason) -> dict[str, str]:
+    errors = {}
     if reason.code not in REASONS:
         errors["reason"] = "Choose the reason for the redaction"
     elif reason.code == "restriction" and not reason.restriction_ref.strip():

@@ -41,15 +41,18 @@ def register(app: Flask) -> None:
         health,
         inquiries,
         lists,
+        productions,
         recommendation_sets,
         recommendations,
+        redactions,
         review,
         search,
         upload,
     )
 
     for module in (auth, account, inquiries, documents, upload, search, lists, review,
-                   recommendations, recommendation_sets, admin, api, health):
+                   redactions, productions, recommendations, recommendation_sets, admin, api,
+                   health):
         app.register_blueprint(module.bp)
 
     from ..search.whoosh.files import IndexOutdated

@@ -16,6 +16,7 @@ from markupsafe import Markup, escape
 
 from ..evidence import citations
 from . import guard
+from .viewing import page_url
 
 _TAG = re.compile(r"(<[^>]*>)")
 
@@ -30,12 +31,9 @@ def _visible(urns: set[str]) -> dict[str, tuple[int, int]]:
 
 
 def _link(found: citations.Found, text: str, document: tuple[int, int]) -> str:
-    from .documents import view_of
-
     document_id, page_count = document
     if found.page is not None and found.page <= page_count:
-        href = url_for("documents.show", document_id=document_id,
-                       page=view_of(found.page)) + f"#page-{found.page}"
+        href = page_url(document_id, found.page)
     else:
         href = url_for("documents.show", document_id=document_id)
     return f'<a class="govuk-link" href="{href}">{text}</a>'
