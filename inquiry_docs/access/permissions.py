@@ -134,10 +134,12 @@ def sees_original(user: User | None, document: Document) -> bool:
     return not document.redacted_release or can(user, "unredacted", document.inquiry_id)
 
 
-def may_approve_redaction(user: User | None, document: Document, author_id: int) -> bool:
-    """A second pair of eyes: another legal user (or an admin) than the redaction's author."""
-    return user is not None and user.id != author_id and can_see(user, document) \
-        and can(user, "redact", document.inquiry_id)
+def may_approve_redaction(user: User | None, document: Document, author_id: int,
+                          changed_by_id: int | None = None) -> bool:
+    """A second pair of eyes: another legal user (or an admin) than the one who proposed
+    the redaction, and than the one who last changed it."""
+    return user is not None and user.id not in (author_id, changed_by_id) \
+        and can_see(user, document) and can(user, "redact", document.inquiry_id)
 
 
 def get_visible_document(user: User | None, document_id: int) -> Document | None:

@@ -45,12 +45,15 @@ class Redaction(db.Model):
     text: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(10), default=PROPOSED, index=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # Who last changed the box or reason, when someone other than the author did.
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     approved_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     document: Mapped[Document] = relationship()
     author: Mapped[User] = relationship(foreign_keys=[author_id])
+    changed_by: Mapped[User | None] = relationship(foreign_keys=[changed_by_id])
     approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
 
     @property

@@ -176,6 +176,8 @@ def edit(user: User, redaction: Redaction, box: Box | None, reason: Reason
         diff["status"] = [APPROVED, PROPOSED]
         redaction.status, redaction.approved_by_id, redaction.approved_at = PROPOSED, None, None
     redaction.updated_at = utcnow()
+    if user.id != redaction.author_id:
+        redaction.changed_by_id = user.id
     document = redaction.document
     audit.record("redaction_changed", user=user, object_type="document",
                  object_id=document.id, inquiry_id=document.inquiry_id, urn=document.urn,
@@ -196,8 +198,10 @@ def remove(user: User, redaction: Redaction) -> None:
 def approve(user: User, redaction: Redaction) -> bool:
     """Approve another user's redaction; False when it was approved already."""
     document = redaction.document
-    if not permissions.may_approve_redaction(user, document, redaction.author_id):
-        raise PermissionError("A redaction is approved by another legal user than its author")
+    if not permissions.may_approve_redaction(user, document, redaction.author_id,
+                                             redaction.changed_by_id):
+        raise PermissionError("A redaction is approved by another legal user than the one "
+                              "who proposed or last changed it")
     if redaction.status == APPROVED:
         return False
     redaction.status, redaction.approved_by_id = APPROVED, user.id
@@ -212,7 +216,8 @@ def approve(user: User, redaction: Redaction) -> bool:
 def approve_all(user: User, document: Document) -> int:
     """Approve every proposed redaction on the document that someone else proposed."""
     waiting = [r for r in of_document(document.id) if r.status == PROPOSED
-               and permissions.may_approve_redaction(user, document, r.author_id)]
+               and permissions.may_approve_redaction(user, document, r.author_id,
+                                                         r.changed_by_id)]
     if not waiting:
         return 0
     now = utcnow()
@@ -271,4 +276,4 @@ def pending_counts(document_ids: list[int]) -> dict[int, int]:
         select(Redaction.document_id, func.count()).where(
             Redaction.document_id.in_(document_ids), Redaction.status == PROPOSED)
         .group_by(Redaction.document_id))
-    return dict(rows.tuples().all())
+    return dict(rows.all())

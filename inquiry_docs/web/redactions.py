@@ -78,7 +78,8 @@ def page(document_id: int):
         "redactions/document.html", **_template_args(
             document, by_page=redactions.by_page(listed), total=len(listed), errors=errors,
             form=form, pending=sum(1 for r in listed if r.status == "proposed"),
-            may_approve={r.id: permissions.may_approve_redaction(who, document, r.author_id)
+            may_approve={r.id: permissions.may_approve_redaction(who, document, r.author_id,
+                                                            r.changed_by_id)
                          for r in listed}),
     ), (400 if errors else 200)
 
@@ -267,8 +268,12 @@ def viewer_panel(who: User | None, document: Document) -> dict:
         page_images.has_images(document)
     listed = redactions.of_document(document.id) if may else []
     return {"may_redact": may, "redactions_by_page": redactions.by_page(listed),
-            "redaction_reasons": redactions.REASONS,
+            "redaction_reasons": redactions.REASONS, "redaction_kinds": REDACTION_KINDS,
             "redaction_ref": redactions.default_reason_ref(document),
-            "redaction_status": REDACTION_STATUS,
+            "redaction_may_approve": {
+                r.id: permissions.may_approve_redaction(who, document, r.author_id,
+                                                            r.changed_by_id)
+                for r in listed},
+            "redaction_pending": sum(1 for r in listed if r.status == "proposed"),
             "redacted_view": not permissions.sees_original(who, document)}
 

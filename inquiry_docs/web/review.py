@@ -29,7 +29,7 @@ from ..models import (
     Tag,
     User,
 )
-from ..review import bundles, coding, history, notes, queues, tags
+from ..review import bundles, coding, history, notes, queues, redactions, tags
 from ..review.selection import Selection, documents, parse_ids, resolve
 from ..search.facets import parse_filters, parse_sort
 from ..search.query import QueryTooBroad
@@ -280,6 +280,8 @@ def queue_page():
     return render_template("review/queue.html", name=name, queues=queues.QUEUES,
                            total=len(ids), shown=shown,
                            codings={d.id: coding.current(d.id) for d in shown},
+                           pending=redactions.pending_counts([d.id for d in shown])
+                           if name == "redactions" else {},
                            RELEVANCE=RELEVANCE, REVIEW_STATUS=REVIEW_STATUS)
 
 
