@@ -4,14 +4,14 @@ The text is escaped first (a Markup value, such as page text with search words m
 taken as already safe); links are added after, between tags only. A citation becomes a
 link only when the reader may see the cited document; any other stays plain text, exactly
 as written, so nothing hints that it exists. Which documents the reader may see is asked
-once per request for the URNs met so far (flask.g), not once per citation.
+once per request for the URNs met so far, not once per citation.
 """
 
 from __future__ import annotations
 
 import re
 
-from flask import g, has_request_context, url_for
+from flask import has_request_context, request, url_for
 from markupsafe import Markup, escape
 
 from ..evidence import citations
@@ -22,7 +22,9 @@ _TAG = re.compile(r"(<[^>]*>)")
 
 
 def _visible(urns: set[str]) -> dict[str, tuple[int, int]]:
-    known: dict[str, tuple[int, int] | None] = g.setdefault("cited_documents", {})
+    # Kept on the request, not on `g`: an app context can outlive one request.
+    known: dict[str, tuple[int, int] | None] = request.environ.setdefault(
+        "inquiry_docs.cited_documents", {})
     missing = urns - known.keys()
     if missing:
         found = citations.visible_urns(guard.user(), missing)
