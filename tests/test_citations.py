@@ -138,3 +138,16 @@ def test_reading_a_document_again_replaces_its_page_citations(app, world):
     rows = db.session.execute(select(Citation.target_urn).where(
         Citation.source_type == "page", Citation.document_id == citing.id)).scalars().all()
     assert rows == ["OLD000003"]
+
+
+def test_the_citations_command_finds_them_all_again(app, world, runner):
+    from sqlalchemy import delete
+
+    legal = _user("legal@example.org")
+    notes.add(legal, world["OLD000002"], 1, "See OLD000001/3")
+    db.session.execute(delete(Citation))
+    db.session.commit()
+    result = runner.invoke(args=["citations"])
+    assert result.exit_code == 0 and "4 citations found." in result.output
+    kinds = sorted(r.source_type for r in db.session.execute(select(Citation)).scalars())
+    assert kinds == ["note", "page", "page", "page"]

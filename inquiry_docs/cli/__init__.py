@@ -6,13 +6,25 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import audit, backup, check, ingest, ocr, search, serve, setup, tokens, transfer
+from . import (
+    audit,
+    backup,
+    check,
+    citations,
+    ingest,
+    ocr,
+    search,
+    serve,
+    setup,
+    tokens,
+    transfer,
+)
 
 COMMANDS = (
     setup.init, setup.create_user, setup.create_inquiry_cmd,
     serve.serve, serve.worker,
     ingest.ingest_cmd, ocr.ocr_cmd, search.search_cmd,
-    check.reindex, check.check,
+    check.reindex, check.check, citations.citations_cmd,
     backup.backup_cmd, backup.restore_cmd, backup.verify_cmd, transfer.migrate_to_cmd,
     audit.audit, tokens.create_token,
 )

@@ -16,9 +16,20 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import delete, insert, or_, select
 
-from ..access import permissions
+from ..access import audit, permissions
 from ..db import MAX_INT, db
-from ..models import Citation, Document, Recommendation, User
+from ..models import (
+    Citation,
+    Coding,
+    Document,
+    EvidenceLink,
+    Note,
+    Page,
+    Recommendation,
+    RecommendationNote,
+    TrailEvent,
+    User,
+)
 
 # A URN not glued to other letters or digits, then an optional page: _0004, /4, p. 4.
 CITATION = re.compile(
@@ -150,3 +161,37 @@ def visible_urns(user: User | None, urns: Iterable[str]) -> dict[str, tuple[int,
         .with_only_columns(Document.urn, Document.id, Document.page_count)
         .where(Document.urn.in_(wanted)))
     return {urn: (document_id, pages) for urn, document_id, pages in rows}
+
+
+def rebuild(batch: int = 500) -> int:
+    """Find every citation again in all stored text (after an upgrade, or to repair): the
+    table is derived data. Audited; returns the number of citations stored."""
+    db.session.execute(delete(Citation))
+    found = 0
+    last = 0
+    while True:
+        ids = list(db.session.execute(select(Document.id).where(Document.id > last)
+                                      .order_by(Document.id).limit(batch)).scalars())
+        if not ids:
+            break
+        for document_id in ids:
+            pages = db.session.execute(select(Page.number, Page.text).where(
+                Page.document_id == document_id).order_by(Page.number)).all()
+            found += record_pages(document_id, [(n, t) for n, t in pages])
+        last = ids[-1]
+    for note in db.session.execute(select(Note)).scalars():
+        found += record("note", note.id, f"{note.body}\n{note.quote}",
+                        document_id=note.document_id, page=note.page)
+    for link in db.session.execute(select(EvidenceLink)).scalars():
+        found += record("link", link.id, link.note, document_id=link.document_id,
+                        page=link.page, recommendation_id=link.recommendation_id)
+    for event in db.session.execute(select(TrailEvent)).scalars():
+        found += record("trail", event.id, event.what, recommendation_id=event.recommendation_id)
+    for rec_note in db.session.execute(select(RecommendationNote)).scalars():
+        found += record("rec_note", rec_note.id, rec_note.text,
+                        recommendation_id=rec_note.recommendation_id)
+    for coding in db.session.execute(select(Coding).where(Coding.comment != "")).scalars():
+        found += record("coding", coding.id, coding.comment, document_id=coding.document_id)
+    audit.record("citations_rebuilt", object_type="citation", citations=found)
+    db.session.commit()
+    return found

@@ -149,8 +149,7 @@ def review_data(server: LiveServer, signed_in) -> None:
     from sqlalchemy import select
 
     from inquiry_docs.db import db
-    from inquiry_docs.models import Bundle, Document, User
-    from inquiry_docs.models import Production
+    from inquiry_docs.models import Bundle, Document, Production, User
     from inquiry_docs.review import bundles, coding, notes, productions, redactions, tags
 
     with server.app.app_context():
