@@ -378,3 +378,22 @@ def test_the_redacted_pdf_has_no_hidden_words_and_no_metadata(app, world):
     assert _dark(out.getvalue(), (box.x0, box.y0 * height_ratio, box.x1,
                                   box.y1 * height_ratio)) < 120
     assert _events("redacted_pdf_downloaded")[-1]["redactions"] == 3
+
+
+def test_search_results_show_a_reader_of_a_redacted_release_only_redacted_text(app, world):
+    import csv
+
+    legal = _client(app, "legal1@example.org")
+    legal.post(f"/review/documents/{world.id}/redactions/words", data={
+        "page": "1", "words": "John Smith", "reason": "pii"})
+    legal.post(f"/review/documents/{world.id}/release", data={"release": "redacted"})
+    reader = _client(app, "reader@example.org")
+    html = reader.get("/?q=referral").data.decode()
+    assert "[REDACTED: PII] on 0161" in html and "John Smith" not in html
+    assert "<mark>referral</mark>" in html
+    exported = reader.get("/search/export.csv?q=referral").data.decode()
+    rows = list(csv.reader(io.StringIO(exported)))
+    assert rows[1][0] == world.urn and "John Smith" not in rows[1][6]
+    assert "[REDACTED: PII]" in rows[1][6]
+    # Legal users, who may see the original, get its text.
+    assert "John Smith" in legal.get("/?q=referral").data.decode()

@@ -20,7 +20,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from ..access import audit, permissions, tokens
 from ..db import db
 from ..models import Document, Inquiry, Page, User
-from ..review import redacted
+from ..review import redacted, released
 from ..search.find import find, shown_documents
 from ..search.query import QueryTooBroad
 from .security import csrf, limiter
@@ -198,6 +198,7 @@ def search():
         channel="api",
     )
     db.session.commit()
+    released.redact_snippets(who, results, query)
     rows = shown_documents(results)
     scope = permissions.scope_for(who)
     documents = []
