@@ -397,3 +397,33 @@ def test_search_results_show_a_reader_of_a_redacted_release_only_redacted_text(a
     assert "[REDACTED: PII]" in rows[1][6]
     # Legal users, who may see the original, get its text.
     assert "John Smith" in legal.get("/?q=referral").data.decode()
+
+
+def test_the_history_lists_each_redaction_step(app, world):
+    first, second = _client(app, "legal1@example.org"), _client(app, "legal2@example.org")
+    first.post(f"/review/documents/{world.id}/redactions/words", data={
+        "page": "1", "words": "John Smith", "reason": "victim"})
+    [box] = _redactions(world.id)
+    second.post(f"/review/redactions/{box.id}/approve")
+    second.post(f"/review/documents/{world.id}/release", data={"release": "redacted"})
+    first.post(f"/review/redactions/{box.id}/delete")
+    html = _client(app, "reader@example.org").get(
+        f"/review/documents/{world.id}/history").data.decode()
+    for text in ("Redactions proposed", "1 (Identifies a victim or survivor), pages 1",
+                 "Redaction approved", "Approved, page 1", "Release", "redacted release",
+                 "Redaction removed", "Identifies a victim or survivor, page 1"):
+        assert text in html, text
+
+
+def test_forms_start_from_the_codings_reason_and_restriction_order(app, world,
+                                                                  admin_client):
+    legal = admin_client  # the document becomes restricted: only those cleared see it
+    response = legal.post(f"/review/documents/{world.id}/coding", data={
+        "relevance": "relevant", "privilege": "none", "review_status": "in_progress",
+        "redaction_needed": "yes", "redaction_pages": "1", "redaction_reason": "restriction",
+        "marking": "OFFICIAL", "restricted": "yes", "restriction_ref": "RO 2023/4"})
+    assert response.status_code == 303
+    html = legal.get(f"/documents/{world.id}").data.decode()
+    assert '<option value="restriction" selected>' in html and 'value="RO 2023/4"' in html
+    page = legal.get(f"/review/redact?doc={world.id}").data.decode()
+    assert '<option value="restriction" selected>' in page

@@ -102,6 +102,14 @@ def validate_reason(reason: Reason) -> dict[str, str]:
     return errors
 
 
+def default_reason(document: Document) -> str:
+    """The redaction reason the document's coding gives, to start from."""
+    from .coding import current
+
+    reason = current(document.id).redaction_reason
+    return reason if reason in REASONS else ""
+
+
 def default_reason_ref(document: Document) -> str:
     """The restriction order of the document (from its marking or coding), to start from."""
     return document.restriction_ref if document.restricted else ""

@@ -52,7 +52,8 @@ def _template_args(document: Document, **extra) -> dict:
     return {"document": document, "REASONS": redactions.REASONS,
             "STATUS": REDACTION_STATUS, "KINDS": REDACTION_KINDS,
             "PATTERNS": redaction_search.PATTERNS,
-            "default_ref": redactions.default_reason_ref(document), **extra}
+            "default_ref": redactions.default_reason_ref(document),
+            "default_reason": redactions.default_reason(document), **extra}
 
 
 @bp.route("/review/documents/<int:document_id>/redactions", methods=["GET", "POST"])
@@ -231,6 +232,7 @@ def search():
         unseen=unseen, single=single, kind=kind, words=words, reason=reason, errors=errors,
         planned=planned, PATTERNS=redaction_search.PATTERNS, REASONS=redactions.REASONS,
         default_ref=redactions.default_reason_ref(single) if single else "",
+        default_reason=redactions.default_reason(single) if single else "",
     ), (400 if errors and (request.method == "POST" or kind) else 200)
 
 
@@ -270,6 +272,7 @@ def viewer_panel(who: User | None, document: Document) -> dict:
     return {"may_redact": may, "redactions_by_page": redactions.by_page(listed),
             "redaction_reasons": redactions.REASONS, "redaction_kinds": REDACTION_KINDS,
             "redaction_ref": redactions.default_reason_ref(document),
+            "redaction_reason": redactions.default_reason(document) if may else "",
             "redaction_may_approve": {
                 r.id: permissions.may_approve_redaction(who, document, r.author_id,
                                                             r.changed_by_id)
