@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from inquiry_docs.db import db
 from inquiry_docs.evidence import page_words
-from inquiry_docs.models import AuditEvent, Document, Redaction
+from inquiry_docs.models import AuditEvent, Document, Recommendation, Redaction
 from inquiry_docs.review import redaction_search
 from tests import samples
 from tests.conftest import login, make_user, upload
@@ -427,3 +427,65 @@ def test_forms_start_from_the_codings_reason_and_restriction_order(app, world,
     assert '<option value="restriction" selected>' in html and 'value="RO 2023/4"' in html
     page = legal.get(f"/review/redact?doc={world.id}").data.decode()
     assert '<option value="restriction" selected>' in page
+
+
+def _release_redacted(app, document, words):
+    legal = _client(app, "legal1@example.org")
+    legal.post(f"/review/documents/{document.id}/redactions/words", data={
+        "page": "1", "words": words, "reason": "pii"})
+    legal.post(f"/review/documents/{document.id}/release", data={"release": "redacted"})
+    return legal
+
+
+def test_more_like_this_shows_a_reader_of_a_redacted_release_no_hidden_word(
+        app, world, admin_client, inquiry):
+    upload(admin_client, inquiry, [
+        (samples.make_pdf(["harbour trawler skipper Zanzibar quayside netting"]), "a.pdf"),
+        (samples.make_pdf(["harbour trawler skipper quayside herring"]), "b.pdf")])
+    first, second = db.session.execute(select(Document).where(Document.id != world.id)
+                                       .order_by(Document.id)).scalars()
+    legal = _release_redacted(app, first, "Zanzibar")
+    reader = _client(app, "reader@example.org")
+    # Its own telling words come from the redacted text.
+    html = reader.get(f"/documents/{first.id}/similar").data.decode()
+    assert "Found through the words" in html and second.urn in html
+    assert "zanzibar" not in html.lower()
+    # Listed as like another document, its snippet is redacted.
+    html = reader.get(f"/documents/{second.id}/similar").data.decode()
+    assert first.urn in html and "[REDACTED: PII] <mark>quayside</mark>" in html
+    assert "zanzibar" not in html.lower()
+    # A legal user, who sees the original, is shown the word.
+    assert "Zanzibar" in legal.get(f"/documents/{second.id}/similar").data.decode()
+    assert "zanzibar" in legal.get(f"/documents/{first.id}/similar").data.decode().lower()
+
+
+def test_a_recommendation_quotes_a_redacted_release_to_its_reader_redacted(app, world):
+    from inquiry_docs.recommendations import ensure_default_set
+
+    ensure_default_set()
+    rec = db.session.execute(select(Recommendation).where(Recommendation.number == "13")
+                             ).scalar_one()
+    researcher = _client(app, "researcher@example.org")
+    linked = researcher.post(f"/recommendations/documents/{world.id}/links", data={
+        "recommendation": str(rec.id), "page": "1", "stance": "supports",
+        "quote": "I spoke to John Smith on 0161 496 0000"})
+    assert linked.status_code == 302, linked.data[:2000]
+    legal = _release_redacted(app, world, "John Smith")
+    for email in ("reader@example.org", "researcher@example.org"):
+        html = _client(app, email).get(f"/recommendations/{rec.id}").data.decode()
+        assert f"{world.urn} p. 1" in html
+        assert "John Smith on" not in html and "[REDACTED: PII] on 0161" in html
+    html = legal.get(f"/recommendations/{rec.id}").data.decode()
+    assert "I spoke to John Smith on 0161 496 0000" in html
+
+
+@pytest.mark.parametrize("query", ["re*", "referral " * 60])
+def test_a_search_refused_as_too_broad_answers_plainly_with_a_redacted_release(
+        app, world, query):
+    _release_redacted(app, world, "John Smith")
+    reader = _client(app, "reader@example.org")
+    page = reader.get("/", query_string={"q": query})
+    html = page.data.decode()
+    assert page.status_code == 200 and "Your search is too broad" in html
+    assert "John Smith" not in html
+    assert reader.get("/search/export.csv", query_string={"q": query}).status_code == 400

@@ -1,5 +1,6 @@
-"""Search results for a reader of a redacted release: snippets and exported rows are made
-from the redacted text, never from the words under a box.
+"""Search results for a reader of a redacted release: snippets, exported rows and the
+passages quoted on a recommendation page are made from the redacted text, never from the
+words under a box.
 
 The index itself holds the stored text, so such a document can still be found by a word
 under a box (a limit the README states); what the reader is shown of it is redacted.
@@ -13,7 +14,7 @@ from sqlalchemy import select
 
 from ..access import permissions
 from ..db import db
-from ..models import Document, User
+from ..models import Document, EvidenceLink, User
 from ..search import backend
 from ..search.export import plain_snippet, safe_cell
 from ..search.snippets import snippet
@@ -77,3 +78,17 @@ def redact_rows(user: User | None, rows: Iterator[list[str]], query: str
                 row = [*row]
                 row[SNIPPET_COLUMN] = safe_cell(plain_snippet(text, terms, tokenize))
         yield row
+
+
+EXCERPT = 300  # like a recommendation page's excerpt of a linked page
+
+
+def passage(user: User | None, link: EvidenceLink) -> str | None:
+    """What a recommendation page shows of a link to a page with redactions, for a reader
+    of a redacted release: the start of the redacted text (a quote chosen from the page
+    may hold hidden words, so it is not shown). None: show the usual passage."""
+    text = texts_for(user, link.document, [link.page]).get(link.page)
+    if text is None:
+        return None
+    text = " ".join(text.split())
+    return text[:EXCERPT] + ("…" if len(text) > EXCERPT else "")

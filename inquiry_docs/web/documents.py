@@ -21,7 +21,7 @@ from ..access import audit, audit_query, permissions
 from ..db import db, to_int
 from ..evidence import citations, ingest, metadata, page_images
 from ..models import STATUS_LABELS, Document, Page, Status
-from ..review import redacted
+from ..review import redacted, released
 from ..search import backend
 from ..search.query import QueryTooBroad
 from ..search.snippets import highlight, match_spans
@@ -170,16 +170,20 @@ def similar(document_id: int):
     document = guard.document_or_404(document_id)
     who = guard.user()
     number = request.args.get("page", type=to_int)
-    rows = select(Page.text).where(Page.document_id == document.id).order_by(Page.number)
+    rows = select(Page.number, Page.text).where(Page.document_id == document.id) \
+        .order_by(Page.number)
     if number is not None:
         rows = rows.where(Page.number == number)
-    text = "\n".join(db.session.execute(rows.limit(PAGES_PER_VIEW * 5)).scalars())
+    found = db.session.execute(rows.limit(PAGES_PER_VIEW * 5)).all()
+    shown = redacted.texts_for(who, document, [n for n, _ in found])  # a redacted release
+    text = "\n".join(shown.get(n, t) for n, t in found)
     if number is not None and not text:
         abort(404)
     from ..search.find import page_texts, shown_documents
 
     results = backend().more_like(text, permissions.scope_for(who), exclude=document.id,
                                   limit=MORE_LIKE_SHOWN, snippet_text=page_texts)
+    released.redact_snippets(who, results, results.query)
     audit.record("similar_searched", user=who, object_type="document", object_id=document.id,
                  inquiry_id=document.inquiry_id, urn=document.urn, page=number,
                  words=results.query, documents=results.total_documents)

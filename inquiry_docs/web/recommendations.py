@@ -47,6 +47,7 @@ from ..recommendations import (
     suggestions,
     tracking,
 )
+from ..review import released
 from ..search.export import safe_cell
 from . import guard
 
@@ -149,7 +150,10 @@ def _show(rec: Recommendation, errors: dict | None = None, form=None, status: in
     filters = {k: request.args[k] for k in ("inquiry", "type", "source") if k in request.args}
     found = links.for_recommendation(who, rec)
     can_link = permissions.can_for_set(who, "link", rec.set)
-    snippets = {link.id: dossier.passage(link) for link in found}
+    snippets = {}
+    for link in found:
+        redacted_text = released.passage(who, link)  # for a reader of a redacted release
+        snippets[link.id] = dossier.passage(link) if redacted_text is None else redacted_text
     return render_template(
         "recommendations/show.html", rec=rec, ref=ref(rec), label=label(rec),
         groups=_evidence_groups(found, filters), total=len(found), filters=filters,
