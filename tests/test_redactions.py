@@ -489,3 +489,82 @@ def test_a_search_refused_as_too_broad_answers_plainly_with_a_redacted_release(
     assert page.status_code == 200 and "Your search is too broad" in html
     assert "John Smith" not in html
     assert reader.get("/search/export.csv", query_string={"q": query}).status_code == 400
+
+
+def _linked_and_released(app, world):
+    """Recommendation 13 quotes page 1 of the statement, then John Smith is redacted and
+    the statement released redacted."""
+    from inquiry_docs.recommendations import ensure_default_set
+
+    ensure_default_set()
+    rec = db.session.execute(select(Recommendation).where(Recommendation.number == "13")
+                             ).scalar_one()
+    researcher = _client(app, "researcher@example.org")
+    linked = researcher.post(f"/recommendations/documents/{world.id}/links", data={
+        "recommendation": str(rec.id), "page": "1", "stance": "supports",
+        "quote": "I spoke to John Smith on 0161 496 0000"})
+    assert linked.status_code == 302, linked.data[:2000]
+    return rec, _release_redacted(app, world, "John Smith")
+
+
+def _docx_text(data: bytes) -> str:
+    import docx
+
+    return "\n".join(p.text for p in docx.Document(io.BytesIO(data)).paragraphs)
+
+
+def test_dossiers_give_a_reader_of_a_redacted_release_the_redacted_text(app, world):
+    rec, legal = _linked_and_released(app, world)
+    for email in ("reader@example.org", "researcher@example.org"):
+        client = _client(app, email)
+        for url in (f"/recommendations/{rec.id}/dossier",
+                    f"/recommendations/sets/{rec.set_id}/dossier"):
+            text = _docx_text(client.get(f"{url}.docx").data)
+            assert f"{world.urn} p. 1" in text
+            assert "John Smith" not in text and "Smith" not in text
+            assert "[REDACTED: PII] on 0161" in text
+            assert "Shown: the start of the page's redacted text." in text
+            csv_text = client.get(f"{url}.csv").data.decode()
+            assert world.urn in csv_text and "Smith" not in csv_text
+            assert "The start of the page's redacted text: " in csv_text
+            assert "[REDACTED: PII] on 0161" in csv_text
+    # A legal user, who sees the original, gets the quote as it was chosen.
+    text = _docx_text(legal.get(f"/recommendations/{rec.id}/dossier.docx").data)
+    assert "I spoke to John Smith on 0161 496 0000" in text and "Shown:" not in text
+    csv_text = legal.get(f"/recommendations/{rec.id}/dossier.csv").data.decode()
+    assert "I spoke to John Smith on 0161 496 0000" in csv_text
+    assert "redacted text" not in csv_text
+
+
+def test_a_documents_links_show_a_reader_of_a_redacted_release_no_hidden_word(app, world):
+    rec, legal = _linked_and_released(app, world)
+    for email in ("reader@example.org", "researcher@example.org"):
+        client = _client(app, email)
+        for url in (f"/recommendations/documents/{world.id}", f"/documents/{world.id}"):
+            html = client.get(url).data.decode()
+            table = html.split('id="document-links"')[1].split("</table>")[0]
+            assert "Smith" not in table and "[REDACTED: PII] on 0161" in table
+            assert "the start of its redacted text" in table
+        html = client.get(f"/recommendations/{rec.id}").data.decode()
+        assert "(shown: the start of the page&#39;s redacted text)" in html
+    html = legal.get(f"/recommendations/documents/{world.id}").data.decode()
+    assert "<q>I spoke to John Smith on 0161 496 0000</q>" in html
+    assert "redacted text" not in legal.get(f"/recommendations/{rec.id}").data.decode()
+
+
+def test_the_link_form_keeps_a_quote_its_redacted_release_reader_may_not_see(app, world):
+    _linked_and_released(app, world)
+    researcher = _client(app, "researcher@example.org")
+    from inquiry_docs.models import EvidenceLink
+
+    link = db.session.execute(select(EvidenceLink)).scalar_one()
+    form = researcher.get(f"/recommendations/links/{link.id}/edit").data.decode()
+    assert "Smith" not in form and "[REDACTED: PII] on 0161" in form
+    assert 'name="quote"' not in form
+    saved = researcher.post(f"/recommendations/links/{link.id}/edit", data={
+        "page": "1", "stance": "context", "note": "Seen redacted", "quote": ""})
+    assert saved.status_code == 302, saved.data[:2000]
+    db.session.expire_all()
+    link = db.session.get(EvidenceLink, link.id)
+    assert (link.stance, link.note) == ("context", "Seen redacted")
+    assert link.quote == "I spoke to John Smith on 0161 496 0000"
