@@ -66,7 +66,7 @@ def register_extensions(app: Flask) -> None:
 
 # The modules that declare job tasks (`@queue.task`): imported before the queue binds them.
 TASK_MODULES = ("evidence.ingest", "evidence.indexing", "evidence.near_duplicates",
-                "search.batch", "review.bundles", "operations.anchoring")
+                "search.batch", "review.bundles", "review.productions", "operations.anchoring")
 
 
 def register_services(app: Flask) -> None:

@@ -16,7 +16,7 @@ from inquiry_docs.access.inquiries import create_inquiry
 from inquiry_docs.db import db
 from inquiry_docs.models import Batch, Coding, Document, DocumentTag, Inquiry, Membership, User
 from inquiry_docs.recommendations import links
-from inquiry_docs.review import bundles, notes, tags
+from inquiry_docs.review import bundles, notes, productions, redactions, tags
 from inquiry_docs.search import batch as batch_search
 from inquiry_docs.search import saved as saved_searches
 from tests import samples
@@ -114,10 +114,29 @@ GET_TABLE: dict[str, dict[str, set[int]]] = {
                            "admin": OK},
     "review.bundle_download": {**{r: {404} for r in ROLES
                                   if r not in ("anonymous", "admin")}, "admin": OK},
+    # Redactions: legal users of the document's inquiry and admins; the redacted PDF is for
+    # everyone who may see the document.
+    "redactions.page": deny({"legal": OK, "admin": OK}),
+    "redactions.edit": deny({"legal": OK, "admin": OK}),
+    "redactions.search": {**{r: {403} for r in ROLES if r != "anonymous"}, "legal": OK,
+                          "admin": OK},
+    "redactions.redacted_pdf": DOC_READERS,
+    # Productions: for those who may export; each production is its requester's alone
+    # (the admin's in `world`).
+    "productions.index": {**{r: {403} for r in ROLES if r != "anonymous"}, "legal": OK,
+                          "admin": OK},
+    "productions.new": {**{r: {403} for r in ROLES if r != "anonymous"}, "legal": OK,
+                        "admin": OK},
+    "productions.show": {**{r: {404} for r in ROLES if r not in ("anonymous", "admin")},
+                         "admin": OK},
+    "productions.download": {**{r: {404} for r in ROLES if r not in ("anonymous", "admin")},
+                             "admin": OK},
 }
 # Sign-in steps answer everyone with a page or a redirect, never an error.
 AUTH_STEPS = dict.fromkeys(ROLES, OK | REDIRECT)
-POST_ONLY = {"auth.logout", "documents.retry", "review.document_tags", "review.note_add"}
+POST_ONLY = {"auth.logout", "documents.retry", "review.document_tags", "review.note_add",
+             "redactions.words", "redactions.remove", "redactions.approve",
+             "redactions.approve_all", "redactions.release", "productions.rebuild"}
 
 
 def expected(endpoint: str, role: str) -> set[int]:
@@ -159,6 +178,11 @@ def world(app, admin_client, inquiry):
     tag = tags.create(users["admin"], document.inquiry_id, "Matrix")
     note = notes.add(users["researcher"], document, 1, "A note")
     bundle, _ = bundles.start(users["admin"], [document], "Matrix bundle")
+    redaction = redactions.add(users["admin"], document, redactions.Box(1, 0.1, 0.1, 0.2, 0.2),
+                               redactions.Reason("pii"))
+    redactions.approve(users["legal"], redaction)
+    production, _ = productions.start(users["admin"], [document], productions.Request(
+        "Matrix production", "Core participants", "MAT", "1"))
     ids = {
         "search_id": batch_run.id,
         "saved_id": saved.id,
@@ -178,6 +202,8 @@ def world(app, admin_client, inquiry):
         "tag_id": tag.id,
         "note_id": note.id,
         "bundle_id": bundle.id,
+        "redaction_id": redaction.id,
+        "production_id": production.id,
         "size": "thumb",
     }
     return clients, ids, document
@@ -273,6 +299,26 @@ def test_post_routes_refuse_the_wrong_roles_and_change_nothing(app, world):
          {"reader", "researcher", "secretariat", "outsider"}, {403}),
         ("/admin/audit/anchor", {}, set(MEMBERS) | {"outsider"}, {403}),
     ]
+    box = {"page": "1", "left": "1", "top": "1", "width": "5", "height": "5", "reason": "pii"}
+    doc, red = ids["document_id"], ids["redaction_id"]
+    for url, data in ((f"/review/documents/{doc}/redactions", box),
+                      (f"/review/documents/{doc}/redactions/words",
+                       {"page": "1", "words": "matrix", "reason": "pii"}),
+                      (f"/review/redactions/{red}/edit", {**box, "reason": "victim"}),
+                      (f"/review/redactions/{red}/delete", {}),
+                      (f"/review/redactions/{red}/approve", {}),
+                      (f"/review/documents/{doc}/redactions/approve", {}),
+                      (f"/review/documents/{doc}/release", {"release": "redacted"})):
+        checks.append((url, data, {"reader", "researcher", "secretariat"}, {403}))
+        checks.append((url, data, {"outsider"}, {404}))
+    checks.append(("/review/redact", {"doc": doc, "kind": "words", "words": "matrix",
+                                      "reason": "pii"},
+                   {"reader", "researcher", "secretariat", "outsider"}, {403}))
+    checks.append(("/review/productions/new", {"doc": doc, "name": "x", "recipient": "y",
+                                               "prefix": "X", "start": "1"},
+                   {"reader", "researcher", "secretariat", "outsider"}, {403}))
+    checks.append((f"/review/productions/{ids['production_id']}/rebuild", {},
+                   {"legal", "reader", "outsider"}, {404}))
     for url, data, roles, statuses in checks:
         for role in roles:
             status = clients[role].post(url, data=data).status_code
@@ -291,6 +337,12 @@ def test_post_routes_refuse_the_wrong_roles_and_change_nothing(app, world):
     assert db.session.execute(select(DocumentTag)).first() is None
     assert db.session.get(notes.Note, ids["note_id"]).body == "A note"
     assert [t.name for t in tags.for_inquiries([document.inquiry_id])] == ["Matrix"]
+    from inquiry_docs.models import Production, Redaction
+
+    assert [(r.status, r.reason) for r in db.session.execute(select(Redaction)).scalars()] \
+        == [("approved", "pii")]
+    assert not document.redacted_release
+    assert len(db.session.execute(select(Production)).scalars().all()) == 1
 
 
 def test_upload_to_an_inquiry_outside_the_path_of_membership_is_refused(app, world):

@@ -15,10 +15,14 @@ from ..models import MARKINGS, Document, Inquiry, Membership, RecommendationSet,
 
 # What each membership role may do, beyond reading what it is cleared for.
 # tag: create, rename, merge and apply tags; code: the coding form; assign: give documents
-# to a reviewer; export: coding CSV and disclosure bundles; note: notes on pages.
+# to a reviewer; export: coding CSV, disclosure bundles and productions; note: notes on
+# pages; redact: propose, approve (another's only) and remove redactions, mark a document
+# for redacted release; unredacted: see the original of a document released redacted.
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
-    "secretariat": frozenset({"read", "upload", "edit_metadata", "manage_failed"}),
-    "legal": frozenset({"read", "tag", "code", "note", "mark", "assign", "export"}),
+    "secretariat": frozenset({"read", "upload", "edit_metadata", "manage_failed",
+                              "unredacted"}),
+    "legal": frozenset({"read", "tag", "code", "note", "mark", "assign", "export", "redact",
+                        "unredacted"}),
     # link: evidence links and suggestions; track: a recommendation's response and trail
     "researcher": frozenset({"read", "link", "note", "track"}),
     "reader": frozenset({"read"}),
@@ -122,6 +126,20 @@ def visible_documents(user: User | None) -> Select[tuple[Document]]:
 
 def can_see(user: User | None, document: Document) -> bool:
     return scope_for(user).allows(document.inquiry_id, document.marking, document.restricted)
+
+
+def sees_original(user: User | None, document: Document) -> bool:
+    """May the user see this document as it was received? Only the redacted version is
+    shown to others once the document is marked for redacted release."""
+    return not document.redacted_release or can(user, "unredacted", document.inquiry_id)
+
+
+def may_approve_redaction(user: User | None, document: Document, author_id: int,
+                          changed_by_id: int | None = None) -> bool:
+    """A second pair of eyes: another legal user (or an admin) than the one who proposed
+    the redaction, and than the one who last changed it."""
+    return user is not None and user.id not in (author_id, changed_by_id) \
+        and can_see(user, document) and can(user, "redact", document.inquiry_id)
 
 
 def get_visible_document(user: User | None, document_id: int) -> Document | None:

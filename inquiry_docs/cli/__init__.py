@@ -10,6 +10,7 @@ from . import (
     audit,
     backup,
     check,
+    citations,
     ingest,
     keys,
     ocr,
@@ -25,7 +26,7 @@ COMMANDS = (
     setup.init, setup.create_user, setup.create_inquiry_cmd,
     serve.serve, serve.worker,
     ingest.ingest_cmd, ocr.ocr_cmd, search.search_cmd,
-    check.reindex, check.check,
+    check.reindex, check.check, citations.citations_cmd,
     backup.backup_cmd, backup.restore_cmd, backup.verify_cmd, transfer.migrate_to_cmd,
     audit.audit, tokens.create_token, keys.secrets_group, versions.near_duplicates_cmd,
 )

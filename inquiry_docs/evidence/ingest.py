@@ -28,7 +28,7 @@ from ..access import audit
 from ..db import db
 from ..models import Batch, BatchItem, Document, Inquiry, Page, Receipt, Status, User
 from ..search import IndexLocked, backend
-from . import dates, near_duplicates, ocr
+from . import citations, dates, near_duplicates, ocr
 from .indexing import RETRIES, enqueue_index
 from .storage import Store, TooLarge
 
@@ -336,6 +336,7 @@ def _save_pages(document: Document, result: extract.Extracted, no_text_reason: s
             {"document_id": document.id, "number": number, "text": text,
              "ocr": number in result.ocr, "ocr_confidence": result.ocr.get(number)}
             for number, text in result.pages])
+    citations.record_pages(document.id, result.pages)
     document.page_count = len(result.pages)
     document.page_label = result.page_label
     if result.title and document.title == Path(document.original_filename).stem[:500]:

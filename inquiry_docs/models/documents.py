@@ -84,6 +84,8 @@ class Document(db.Model):
     restricted: Mapped[bool] = mapped_column(Boolean, default=False)
     restriction_ref: Mapped[str] = mapped_column(String(100), default="")
     restriction_reason: Mapped[str] = mapped_column(Text, default="")
+    # Released redacted: whoever may not see originals gets the redacted version only.
+    redacted_release: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(20), default=Status.RECEIVED, index=True)
     reason: Mapped[str] = mapped_column(Text, default="")
     # The technical cause behind `reason` (exception, library message): administrators only.

@@ -63,6 +63,7 @@ class Coding(db.Model):
     redaction_pages: Mapped[str] = mapped_column(String(200), default="")
     redaction_reason: Mapped[str] = mapped_column(String(20), default="")
     review_status: Mapped[str] = mapped_column(String(20), default="to_do", index=True)
+    comment: Mapped[str] = mapped_column(Text, default="")
     reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True,
                                                     index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)

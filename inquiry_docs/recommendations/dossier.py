@@ -1,10 +1,15 @@
 """Dossiers: one recommendation or a whole set as a Word document (python-docx) and the
-links as CSV. Only links on documents the user may see are included."""
+links as CSV. Only links on documents the user may see are included.
+
+A reader of a redacted release is never shown a quote from a page with redactions (it may
+hold words under a box): the caller passes `redacted`, which gives the start of the page's
+redacted text for such a reader and None otherwise (review/released.py's `passage`, bound to
+the user: this package may not import review)."""
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from docx import Document as Docx
 from sqlalchemy import select
@@ -24,28 +29,38 @@ def citation(link: EvidenceLink) -> str:
     return f"{link.document.urn} p. {link.page}"
 
 
-def passage(link: EvidenceLink) -> str:
-    """The quoted passage, or the start of the page when no passage was chosen."""
+Redacted = Callable[[EvidenceLink], "str | None"]
+REDACTED_LABEL = "the start of the page's redacted text"  # what is shown instead of a quote
+
+
+def passage(link: EvidenceLink, redacted: Redacted) -> tuple[str, bool]:
+    """The passage shown of a link, and whether it is the page's redacted text: the quote,
+    or the start of the page when no passage was chosen; for a reader of a redacted release
+    whose page has redactions, the start of the redacted text instead."""
+    text = redacted(link)
+    if text is not None:
+        return text, True
     if link.quote:
-        return link.quote
+        return link.quote, False
     text = db.session.execute(select(Page.text).where(
         Page.document_id == link.document_id, Page.number == link.page)).scalar() or ""
     text = " ".join(text.split())
-    return text[:EXCERPT] + ("…" if len(text) > EXCERPT else "")
+    return text[:EXCERPT] + ("…" if len(text) > EXCERPT else ""), False
 
 
-def docx_bytes(user: User | None, recs: list[Recommendation], title: str) -> bytes:
+def docx_bytes(user: User | None, recs: list[Recommendation], title: str, *,
+               redacted: Redacted) -> bytes:
     doc = Docx()
     doc.core_properties.title = title
     doc.add_heading(title, level=0)
     for rec in recs:
-        _recommendation(doc, user, rec)
+        _recommendation(doc, user, rec, redacted)
     buffer = io.BytesIO()
     doc.save(buffer)
     return buffer.getvalue()
 
 
-def _recommendation(doc, user: User | None, rec: Recommendation) -> None:
+def _recommendation(doc, user: User | None, rec: Recommendation, redacted: Redacted) -> None:
     doc.add_heading(f"Recommendation {label(rec)}", level=1)
     addressee = rec.addressee or "not recorded"
     doc.add_paragraph(f"{rec.set.name}. {rec.part}. Addressed to: {addressee}.")
@@ -66,9 +81,11 @@ def _recommendation(doc, user: User | None, rec: Recommendation) -> None:
             continue
         doc.add_heading(f"Evidence: {stance_label.lower()} ({len(chosen)})", level=2)
         for link in chosen:
-            doc.add_paragraph(passage(link), style="Quote")
+            text, from_redacted = passage(link, redacted)
+            doc.add_paragraph(text, style="Quote")
             doc.add_paragraph(f"{citation(link)}, {link.document.title} "
-                              f"({link.document.inquiry.code}). Stance: {stance_label}.")
+                              f"({link.document.inquiry.code}). Stance: {stance_label}."
+                              + (f" Shown: {REDACTED_LABEL}." if from_redacted else ""))
             if link.note:
                 doc.add_paragraph(f"Note: {link.note}")
     if not found:
@@ -80,7 +97,17 @@ def _recommendation(doc, user: User | None, rec: Recommendation) -> None:
             doc.add_paragraph(note.text, style="List Bullet")
 
 
-def csv_rows(user: User | None, recs: list[Recommendation]) -> Iterator[list[str]]:
+def _quote_cell(link: EvidenceLink, redacted: Redacted) -> str:
+    """The quote, or for a reader of a redacted release whose page has redactions, the
+    start of the page's redacted text, said as such."""
+    if not link.quote:
+        return ""
+    text = redacted(link)
+    return link.quote if text is None else f"{REDACTED_LABEL.capitalize()}: {text}"
+
+
+def csv_rows(user: User | None, recs: list[Recommendation], *, redacted: Redacted
+             ) -> Iterator[list[str]]:
     yield list(CSV_HEADER)
     for rec in recs:
         for link in links.for_recommendation(user, rec):
@@ -88,6 +115,7 @@ def csv_rows(user: User | None, recs: list[Recommendation]) -> Iterator[list[str
                 continue  # for_recommendation already filters; kept as a second guard
             yield [safe_cell(v) for v in (
                 rec.set.code, rec.number, rec.title, link.stance_label, link.document.urn,
-                link.page, link.document.title, link.document.inquiry.code, link.quote,
+                link.page, link.document.title, link.document.inquiry.code,
+                _quote_cell(link, redacted),
                 link.note, link.created_by.email if link.created_by else "",
                 link.created_at.isoformat(timespec="seconds"))]

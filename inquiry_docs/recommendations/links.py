@@ -11,6 +11,7 @@ from sqlalchemy import Select, select
 
 from ..access import audit, permissions
 from ..db import db
+from ..evidence import citations
 from ..evidence.metadata import commit_labels
 from ..models import STANCES, Document, EvidenceLink, Page, Recommendation, User
 from . import ref
@@ -89,6 +90,8 @@ def add(user: User, rec: Recommendation, document: Document, data: LinkInput,
     audit.record("evidence_linked", user=user, object_type="evidence_link", object_id=link.id,
                  inquiry_id=document.inquiry_id, urn=document.urn, page=link.page,
                  recommendation=ref(rec), stance=link.stance, quoted=bool(link.quote))
+    citations.record("link", link.id, link.note, document_id=document.id, page=link.page,
+                     recommendation_id=rec.id)
     commit_labels(document)
     return link
 
@@ -108,6 +111,8 @@ def update(user: User, link: EvidenceLink, data: LinkInput,
                  object_id=link.id, inquiry_id=link.document.inquiry_id,
                  urn=link.document.urn, recommendation=ref(link.recommendation),
                  changes={k: v for k, v in diff.items() if k not in ("quote_start", "quote_end")})
+    citations.record("link", link.id, link.note, document_id=link.document_id, page=link.page,
+                     recommendation_id=link.recommendation_id)
     commit_labels(link.document)
     return diff
 
@@ -117,6 +122,7 @@ def remove(user: User, link: EvidenceLink) -> None:
     audit.record("evidence_unlinked", user=user, object_type="evidence_link", object_id=link.id,
                  inquiry_id=document.inquiry_id, urn=document.urn, page=link.page,
                  recommendation=ref(link.recommendation), stance=link.stance)
+    citations.forget("link", link.id)
     db.session.delete(link)
     commit_labels(document)
 

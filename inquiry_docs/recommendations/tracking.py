@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from ..access import audit, permissions
 from ..db import db
+from ..evidence import citations
 from ..models import RAG, RESPONSES, Document, Recommendation, RecommendationNote, TrailEvent, User
 from . import ref
 
@@ -56,6 +57,7 @@ def add_event(user: User, rec: Recommendation, when: datetime, what: str,
                  object_id=rec.id, inquiry_id=rec.set.inquiry_id, recommendation=ref(rec),
                  event=event.id, on=when.date().isoformat(),
                  urn=document.urn if document else None)
+    citations.record("trail", event.id, event.what, recommendation_id=rec.id)
     db.session.commit()
     return event
 
@@ -79,6 +81,7 @@ def add_note(user: User, rec: Recommendation, text: str) -> RecommendationNote:
     audit.record("recommendation_note_added", user=user, object_type="recommendation",
                  object_id=rec.id, inquiry_id=rec.set.inquiry_id, recommendation=ref(rec),
                  note=note.id)
+    citations.record("rec_note", note.id, note.text, recommendation_id=rec.id)
     db.session.commit()
     return note
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from ..access import audit, permissions
 from ..db import db
-from ..evidence import metadata
+from ..evidence import citations, metadata
 from ..models import (
     PRIVILEGE,
     REDACTION_REASONS,
@@ -28,6 +28,7 @@ from .selection import Outcome
 
 FIELDS = ("relevance", "privilege", "redaction_needed", "redaction_pages", "redaction_reason",
           "review_status", "reviewer_id")
+MAX_COMMENT = 5000
 PAGE_RANGE = re.compile(r"^(\d+)(?:\s*-\s*(\d+))?$")
 
 
@@ -41,6 +42,7 @@ class Change:
     review_status: str
     reviewer_id: int | None
     marking: metadata.Marking | None = None  # None: leave marking and restriction alone
+    comment: str | None = None  # None: leave the comment alone
 
 
 def current(document_id: int) -> Coding:
@@ -49,7 +51,8 @@ def current(document_id: int) -> Coding:
         select(Coding).where(Coding.document_id == document_id)).scalar_one_or_none()
     return coding or Coding(document_id=document_id, relevance="not_reviewed",
                             privilege="none", redaction_needed=False, redaction_pages="",
-                            redaction_reason="", review_status="to_do", reviewer_id=None)
+                            redaction_reason="", review_status="to_do", reviewer_id=None,
+                            comment="")
 
 
 def parse_pages(text: str, page_count: int) -> tuple[list[int], str]:
@@ -112,6 +115,8 @@ def validate(document: Document, change: Change) -> dict[str, str]:
     if change.reviewer_id is not None and change.reviewer_id not in {
             u.id for u in reviewers(document.inquiry_id)}:
         errors["reviewer_id"] = "Choose someone who may review this inquiry's documents"
+    if change.comment is not None and len(change.comment) > MAX_COMMENT:
+        errors["comment"] = f"Enter a comment of up to {MAX_COMMENT:,} characters"
     if change.marking is not None:
         errors.update(metadata.validate_marking(change.marking))
     return errors
@@ -122,7 +127,10 @@ def _apply(document: Document, change: Change, user: User) -> dict[str, list]:
     coding = db.session.execute(
         select(Coding).where(Coding.document_id == document.id)).scalar_one_or_none()
     before = current(document.id)
-    diff = {f: [getattr(before, f), getattr(change, f)] for f in FIELDS
+    fields = FIELDS if change.comment is None else (*FIELDS, "comment")
+    if change.comment is not None:
+        change.comment = change.comment.strip()
+    diff = {f: [getattr(before, f), getattr(change, f)] for f in fields
             if getattr(before, f) != getattr(change, f)}
     if not diff:
         return diff
@@ -131,6 +139,9 @@ def _apply(document: Document, change: Change, user: User) -> dict[str, list]:
         db.session.add(coding)
     for field, (_, after) in diff.items():
         setattr(coding, field, after)
+    if "comment" in diff:
+        db.session.flush()
+        citations.record("coding", coding.id, coding.comment, document_id=document.id)
     audit.record("coding_changed", user=user, object_type="document", object_id=document.id,
                  inquiry_id=document.inquiry_id, urn=document.urn, changes=_readable(diff))
     return diff

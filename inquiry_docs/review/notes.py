@@ -7,6 +7,7 @@ from sqlalchemy import or_, select
 
 from ..access import audit, permissions
 from ..db import db
+from ..evidence import citations
 from ..models import Document, Note, NoteRevision, User, utcnow
 
 MAX_BODY = 5000
@@ -33,6 +34,8 @@ def add(user: User, document: Document, page: int, body: str, quote: str = "") -
     audit.record("note_added", user=user, object_type="document", object_id=document.id,
                  inquiry_id=document.inquiry_id, urn=document.urn, note=note.id, page=page,
                  changes={"note": [None, note.body]})
+    citations.record("note", note.id, f"{note.body}\n{note.quote}", document_id=document.id,
+                     page=page)
     db.session.commit()
     return note
 
@@ -51,6 +54,8 @@ def edit(user: User, note: Note, body: str, quote: str) -> bool:
                  inquiry_id=document.inquiry_id, urn=document.urn, note=note.id,
                  page=note.page, changes={"note": [note.body, body]})
     note.body, note.quote, note.updated_at = body, quote, utcnow()
+    citations.record("note", note.id, f"{body}\n{quote}", document_id=document.id,
+                     page=note.page)
     db.session.commit()
     return True
 

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import or_
+from sqlalchemy import or_, select
 
 from ..access import permissions
 from ..db import db
-from ..models import Coding, Document, User
+from ..models import PROPOSED, Coding, Document, Redaction, User
 from .selection import Selection, resolve
 
 QUEUES = {
     "mine": "Assigned to me",
     "unreviewed": "Not yet reviewed",
     "second": "Needs second review",
+    "redactions": "Redactions to approve",
 }
 MAX_QUEUE = 10_000
 
@@ -32,6 +33,9 @@ def queue_ids(user: User | None, name: str) -> list[int]:
         query = query.where(or_(Coding.id.is_(None), Coding.relevance == "not_reviewed"))
     elif name == "second":
         query = query.where(Coding.review_status == "second_review")
+    elif name == "redactions":
+        query = query.where(Document.id.in_(
+            select(Redaction.document_id).where(Redaction.status == PROPOSED)))
     else:
         return []
     return list(db.session.execute(query.order_by(Document.id).limit(MAX_QUEUE)).scalars())

@@ -43,15 +43,18 @@ def register(app: Flask) -> None:
         inquiries,
         insight,
         lists,
+        productions,
         recommendation_sets,
         recommendations,
+        redactions,
         review,
         search,
         upload,
     )
 
     for module in (auth, about, account, inquiries, documents, upload, search, lists, review,
-                   recommendations, recommendation_sets, admin, api, health, insight):
+                   redactions, productions, recommendations, recommendation_sets, admin, api,
+                   health, insight):
         app.register_blueprint(module.bp)
 
     from ..search.contract import IndexDamaged, IndexOutdated

@@ -20,6 +20,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from ..access import audit, permissions, tokens
 from ..db import db
 from ..models import Document, Inquiry, Page, User
+from ..review import redacted, released
 from ..search.find import find, shown_documents
 from ..search.query import QueryTooBroad
 from .security import csrf, limiter
@@ -197,6 +198,7 @@ def search():
         channel="api",
     )
     db.session.commit()
+    released.redact_snippets(who, results, query)
     rows = shown_documents(results)
     scope = permissions.scope_for(who)
     documents = []
@@ -355,7 +357,8 @@ def page(urn: str, number: int):
     )
     db.session.commit()
     return jsonify(
-        urn=doc.urn, number=number, label=f"{doc.page_label.capitalize()} {number}", text=row.text
+        urn=doc.urn, number=number, label=f"{doc.page_label.capitalize()} {number}",
+        text=redacted.texts_for(who, doc, [number]).get(number, row.text),
     )
 
 

@@ -19,18 +19,20 @@ from sqlalchemy import func, select
 from .. import extract
 from ..access import audit, audit_query, permissions
 from ..db import db, to_int
-from ..evidence import ingest, metadata, page_images
+from ..evidence import citations, ingest, metadata, page_images
 from ..insight import versions
 from ..models import STATUS_LABELS, Document, Page, Status
+from ..review import redacted, released
 from ..search import backend
 from ..search.query import QueryTooBroad
 from ..search.snippets import highlight, match_spans
 from . import guard, recommendations
+from .redactions import viewer_panel
 from .review import document_panel
+from .viewing import PAGES_PER_VIEW, view_of
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
 PER_PAGE = 50
-PAGES_PER_VIEW = 20
 ATTENTION = (Status.FAILED, Status.NO_TEXT)
 
 
@@ -88,8 +90,14 @@ def show(document_id: int):
         .order_by(Page.number)
     ).scalars().all()
     query = request.args.get("q", "")[:1000]
-    marked = _mark_pages(pages, query)
-    hits = _hit_navigation(who, document, query, first, first + PAGES_PER_VIEW - 1)
+    redaction = viewer_panel(who, document)
+    # A reader of a redacted release gets the redacted text, and no hit counts from the
+    # index (they would tell where hidden words are).
+    shown = redacted.texts_for(who, document, [p.number for p in pages]) \
+        if redaction["redacted_view"] else {}
+    marked = _mark_pages(pages, query, shown)
+    hits = None if redaction["redacted_view"] else \
+        _hit_navigation(who, document, query, first, first + PAGES_PER_VIEW - 1)
     audit.record("document_viewed", user=who, object_type="document", object_id=document.id,
                  inquiry_id=document.inquiry_id, urn=document.urn,
                  pages=f"{first}-{first + len(pages) - 1}" if pages else "")
@@ -102,7 +110,8 @@ def show(document_id: int):
         children=[c for c in document.children if permissions.can_see(who, c)],
         near_duplicates=versions.near_duplicates(who, document),
         views=max(1, -(-document.page_count // PAGES_PER_VIEW)), query=query, hits=hits,
-        has_images=page_images.has_images(document),
+        has_images=page_images.has_images(document), **redaction,
+        cited_by=citations.cited_by(who, document),
         can_retry=document.status in ATTENTION and permissions.can(
             who, "manage_failed", document.inquiry_id),
     )
@@ -138,20 +147,18 @@ def _hit_navigation(who, document: Document, query: str, first: int, last: int) 
             "previous": previous, "next": following}
 
 
-def view_of(number: int) -> int:
-    """The view (?page=) of the document page that shows page `number`."""
-    return (number - 1) // PAGES_PER_VIEW + 1
-
-
-def _mark_pages(pages: list[Page], query: str) -> list[tuple[Page, object, int]]:
-    """Each page with its text escaped and the query's words marked."""
+def _mark_pages(pages: list[Page], query: str, shown: dict[int, str] | None = None
+                ) -> list[tuple[Page, object, int]]:
+    """Each page with its text escaped and the query's words marked; `shown` replaces the
+    text of some pages (the redacted text for a reader of a redacted release)."""
     search = backend()
     terms = search.terms_for(query) if query.strip() else set()
     tokenize = search.tokenizer()
     out = []
     for page in pages:
-        spans = match_spans(page.text, terms, tokenize)
-        out.append((page, highlight(page.text, spans), len(spans)))
+        text = (shown or {}).get(page.number, page.text)
+        spans = match_spans(text, terms, tokenize)
+        out.append((page, highlight(text, spans), len(spans)))
     return out
 
 
@@ -165,16 +172,20 @@ def similar(document_id: int):
     document = guard.document_or_404(document_id)
     who = guard.user()
     number = request.args.get("page", type=to_int)
-    rows = select(Page.text).where(Page.document_id == document.id).order_by(Page.number)
+    rows = select(Page.number, Page.text).where(Page.document_id == document.id) \
+        .order_by(Page.number)
     if number is not None:
         rows = rows.where(Page.number == number)
-    text = "\n".join(db.session.execute(rows.limit(PAGES_PER_VIEW * 5)).scalars())
+    found = db.session.execute(rows.limit(PAGES_PER_VIEW * 5)).all()
+    shown = redacted.texts_for(who, document, [n for n, _ in found])  # a redacted release
+    text = "\n".join(shown.get(n, t) for n, t in found)
     if number is not None and not text:
         abort(404)
     from ..search.find import page_texts, shown_documents
 
     results = backend().more_like(text, permissions.scope_for(who), exclude=document.id,
                                   limit=MORE_LIKE_SHOWN, snippet_text=page_texts)
+    released.redact_snippets(who, results, results.query)
     audit.record("similar_searched", user=who, object_type="document", object_id=document.id,
                  inquiry_id=document.inquiry_id, urn=document.urn, page=number,
                  words=results.query, documents=results.total_documents)
@@ -188,6 +199,9 @@ def similar(document_id: int):
 @login_required
 def download(document_id: int):
     document = guard.document_or_404(document_id)
+    if not permissions.sees_original(guard.user(), document):
+        # Released redacted: this reader gets the redacted version, never the original.
+        return redirect(url_for("redactions.redacted_pdf", document_id=document.id))
     path = ingest.store().path_for(document.sha256)
     if not path.exists():
         abort(404)
@@ -228,8 +242,9 @@ def page_image(document_id: int, number: int, size: str):
                      object_id=document.id, inquiry_id=document.inquiry_id, urn=document.urn,
                      page=number)
         db.session.commit()
-    response = send_file(path, mimetype="image/png", conditional=False, etag=False,
-                         max_age=None)
+    burned = redacted.image_for(guard.user(), document, number, size)
+    response = Response(burned, mimetype="image/png") if burned is not None else \
+        send_file(path, mimetype="image/png", conditional=False, etag=False, max_age=None)
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

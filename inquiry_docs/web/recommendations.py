@@ -8,8 +8,10 @@ and counts only ever include documents the user may see.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from collections.abc import Iterable
+from functools import partial
 
 from flask import (
     Blueprint,
@@ -47,6 +49,7 @@ from ..recommendations import (
     suggestions,
     tracking,
 )
+from ..review import released
 from ..search.export import safe_cell
 from . import guard
 from .overview import stance_chart
@@ -100,6 +103,11 @@ def _link_input(form) -> links.LinkInput:
                            form.get("quote", "")[:links.MAX_QUOTE + 1])
 
 
+def _redacted(who) -> dossier.Redacted:
+    """What a reader of a redacted release is shown of a link's page instead of its quote."""
+    return partial(released.passage, who)
+
+
 def _csv_response(rows: Iterable[list], filename: str) -> Response:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -150,12 +158,14 @@ def _show(rec: Recommendation, errors: dict | None = None, form=None, status: in
     filters = {k: request.args[k] for k in ("inquiry", "type", "source") if k in request.args}
     found = links.for_recommendation(who, rec)
     can_link = permissions.can_for_set(who, "link", rec.set)
-    snippets = {link.id: dossier.passage(link) for link in found}
+    redacted = _redacted(who)
+    snippets = {link.id: dossier.passage(link, redacted) for link in found}
     return render_template(
         "recommendations/show.html", rec=rec, ref=ref(rec), label=label(rec),
         groups=_evidence_groups(found, filters), total=len(found), filters=filters,
-        snippets=snippets, suggestions=suggestions.for_recommendation(who, rec)
-        if can_link else [], trail=tracking.trail(rec), cited=tracking.cited,
+        snippets=snippets, redacted_label=dossier.REDACTED_LABEL,
+        suggestions=suggestions.for_recommendation(who, rec) if can_link else [],
+        trail=tracking.trail(rec), cited=tracking.cited,
         notes=tracking.notes(rec), stances=STANCES, responses=RESPONSES, rag=RAG,
         can_link=can_link, can_track=permissions.can_for_set(who, "track", rec.set),
         can_note=permissions.can_for_set(who, "note", rec.set),
@@ -233,7 +243,10 @@ def document_panel(who, document: Document) -> dict:
     """What the document page shows of recommendations: its links and the link form."""
     recs = [r for s in permissions.visible_sets(who) if s.inquiry_id in (None,
             document.inquiry_id) for r in s.recommendations]
-    return {"links": links.for_document(who, document), "recs": recs, "label": label,
+    found, redacted = links.for_document(who, document), _redacted(who)
+    shown = {link.id: text for link in found if link.quote
+             and (text := redacted(link)) is not None}  # for a reader of a redacted release
+    return {"links": found, "shown": shown, "recs": recs, "label": label,
             "stances": STANCES, "can_link": permissions.can(who, "link", document.inquiry_id)}
 
 
@@ -271,9 +284,14 @@ def link_document(document_id: int):
 def edit_link(link_id: int):
     link = _link_or_404(link_id)
     who = guard.require("link", link.document.inquiry_id)
+    # A reader of a redacted release sees the page's redacted text, not the quote: the
+    # form leaves the quote out and keeps it as it is.
+    redacted_text = released.passage(who, link) if link.quote else None
     errors: dict[str, str] = {}
     if request.method == "POST":
         data = _link_input(request.form)
+        if redacted_text is not None:
+            data = dataclasses.replace(data, quote=link.quote)
         errors, position = links.validate(link.document, data)
         if not errors:
             changed = links.update(who, link, data, position)
@@ -281,7 +299,8 @@ def edit_link(link_id: int):
             return redirect(url_for("recommendations.show", rec_id=link.recommendation_id))
     return render_template("recommendations/edit_link.html", link=link, errors=errors,
                            form=request.form if request.method == "POST" else {},
-                           stances=STANCES, label=label(link.recommendation)), \
+                           stances=STANCES, label=label(link.recommendation),
+                           redacted_text=redacted_text), \
         (400 if errors else 200)
 
 
@@ -439,8 +458,9 @@ def _dossier(recs: list[Recommendation], name: str, kind: str, object_type: str,
                  format=kind, recommendations=len(recs))
     db.session.commit()
     if kind == "csv":
-        return _csv_response(dossier.csv_rows(who, recs), f"{name}.csv")
-    response = Response(dossier.docx_bytes(who, recs, title), mimetype=(
+        return _csv_response(dossier.csv_rows(who, recs, redacted=_redacted(who)),
+                             f"{name}.csv")
+    response = Response(dossier.docx_bytes(who, recs, title, redacted=_redacted(who)), mimetype=(
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document"))
     response.headers["Content-Disposition"] = f'attachment; filename="{name}.docx"'
     response.headers["Cache-Control"] = "private, no-store"

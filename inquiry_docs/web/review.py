@@ -29,7 +29,7 @@ from ..models import (
     Tag,
     User,
 )
-from ..review import bundles, coding, history, notes, queues, tags
+from ..review import bundles, coding, history, notes, queues, redactions, tags
 from ..review.selection import Selection, documents, parse_ids, resolve
 from ..search.facets import parse_filters, parse_sort
 from ..search.query import QueryTooBroad
@@ -173,7 +173,8 @@ def _change_from(form: MultiDict, who: User, document: Document) -> coding.Chang
         redaction_pages=form.get("redaction_pages", "")[:200],
         redaction_reason=form.get("redaction_reason", ""),
         review_status=form.get("review_status", ""),
-        reviewer_id=to_int_or_none(reviewer) if reviewer.isdigit() else None, marking=marking)
+        reviewer_id=to_int_or_none(reviewer) if reviewer.isdigit() else None, marking=marking,
+        comment=form.get("comment"))
 
 
 @bp.route("/documents/<int:document_id>/coding", methods=["GET", "POST"])
@@ -279,6 +280,8 @@ def queue_page():
     return render_template("review/queue.html", name=name, queues=queues.QUEUES,
                            total=len(ids), shown=shown,
                            codings={d.id: coding.current(d.id) for d in shown},
+                           pending=redactions.pending_counts([d.id for d in shown])
+                           if name == "redactions" else {},
                            RELEVANCE=RELEVANCE, REVIEW_STATUS=REVIEW_STATUS)
 
 

@@ -12,7 +12,7 @@ from ..access import audit, permissions
 from ..db import db, to_int
 from ..insight.overview import search_text
 from ..models import DOC_TYPES, PRIVILEGE, RELEVANCE, REVIEW_STATUS, Page, User
-from ..review import tags
+from ..review import released, tags
 from ..search import export
 from ..search.facets import SORTS, Filters, parse_filters, parse_sort
 from ..search.find import PER_PAGE, find, shown_documents
@@ -128,6 +128,7 @@ def search():
                      inquiry=filters.inquiry[0] if len(filters.inquiry) == 1 else None,
                      documents=results.total_documents if results else 0)
         db.session.commit()
+        released.redact_snippets(who, results, query)
         rows = shown_documents(results)
     inquiries = permissions.inquiries_where(who, "read")
     # Tag names only from the user's own inquiries; counts come from the scoped search.
@@ -166,7 +167,7 @@ def export_csv():
     audit.record("search_exported", user=who, object_type="search", query=query,
                  filters=filters.args(), sort=sort, rows=count)
     db.session.commit()
-    return _csv(rows)
+    return _csv(released.redact_rows(who, rows, query))
 
 
 def _csv(rows) -> Response:

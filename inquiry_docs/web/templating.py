@@ -23,6 +23,9 @@ def init_templates(app: Flask) -> None:
     app.jinja_env.filters["date"] = _date
     app.jinja_env.filters["datetime"] = _datetime
     app.jinja_env.filters["filesize"] = _filesize
+    from .citations import cite
+
+    app.jinja_env.filters["cite"] = cite
     app.jinja_env.globals["DOC_TYPES"] = DOC_TYPES
     app.jinja_env.globals["STATUS_LABELS"] = STATUS_LABELS
     app.jinja_env.globals["Status"] = Status

@@ -147,14 +147,15 @@ def watch_console(page: Any, errors: list[str]) -> None:
 
 @pytest.fixture(scope="module")
 def review_data(server: LiveServer, signed_in) -> None:
-    """A tag on OLD000001, its coding, a note on page 2, and a finished disclosure bundle."""
+    """A tag on OLD000001, its coding, a note on page 2, a finished disclosure bundle, an
+    approved redaction, a finished production, then a redaction waiting for approval."""
     import time
 
     from sqlalchemy import select
 
     from inquiry_docs.db import db
-    from inquiry_docs.models import Bundle, Document, User
-    from inquiry_docs.review import bundles, coding, notes, tags
+    from inquiry_docs.models import Bundle, Document, Production, User
+    from inquiry_docs.review import bundles, coding, notes, productions, redactions, tags
 
     with server.app.app_context():
         admin = db.session.execute(select(User).where(User.email == ADMIN)).scalar_one()
@@ -167,15 +168,28 @@ def review_data(server: LiveServer, signed_in) -> None:
         notes.add(admin, db.session.get(Document, 1), 2, "Contradicts the earlier account",
                   "mandatory reporting duty")
         bundles.start(admin, [db.session.get(Document, 1)], "Core participants")
-    deadline = time.monotonic() + 30
+        legal = make_user("legal@example.org", "legal", document.inquiry)
+        redaction = redactions.add(admin, db.session.get(Document, 1),
+                                   redactions.Box(2, 0.05, 0.04, 0.5, 0.07),
+                                   redactions.Reason("pii"))
+        redactions.approve(legal, redaction)
+        productions.start(admin, [db.session.get(Document, 1)], productions.Request(
+            "Tranche 1", "Core participants", "OLD", "100"))
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         with server.app.app_context():
             done = db.session.get(Bundle, 1).status == "done" and \
+                db.session.get(Production, 1).status == "done" and \
                 db.session.get(Document, 1).status == "indexed"
-        if done:
-            return
+            if done:
+                admin = db.session.execute(select(User).where(User.email == ADMIN)
+                                           ).scalar_one()
+                redactions.add(admin, db.session.get(Document, 1),
+                               redactions.Box(1, 0.05, 0.04, 0.3, 0.07),
+                               redactions.Reason("restriction", "RO 2023/4"))
+                return
         time.sleep(0.2)
-    raise AssertionError("the bundle or the re-index did not finish in time")
+    raise AssertionError("the bundle, the production or the re-index did not finish in time")
 
 
 @pytest.fixture
@@ -274,6 +288,17 @@ PAGES = [
     ("/documents/1/compare", 200, "Choose what to compare with"),
     ("/documents/1/compare?with=OLD000002", 200, "OLD000001 compared with OLD000002"),
     ("/documents/1/compare?with=OLD999999", 400, "Enter the URN of another document"),
+    ("/review/documents/1/redactions", 200, "1 waiting for approval"),
+    ("/review/redactions/1/edit", 200, "Change a redaction"),
+    ("/review/redact?doc=1", 200, "What do you want to find?"),
+    ("/review/redact?doc=1&kind=words&words=reporting&reason=pii", 200, "1 hit on 1 page"),
+    ("/review/redact?q=reporting", 200, "In all 1 document"),
+    ("/review/queue?name=redactions", 200, "Redactions to approve: 1 document"),
+    ("/review/productions/", 200, "Tranche 1"),
+    ("/review/productions/new?doc=1", 200, "left out: redactions waiting for approval"),
+    ("/review/productions/new?doc=2", 200, "left out: no page images"),
+    ("/review/productions/1", 200, "Ready: 1 of 1 document produced."),
+    ("/documents/1#page-2", 200, "Redact part of page 2 (1 redaction)"),
 ]
 
 
@@ -407,4 +432,28 @@ def test_document_link_form_errors_are_accessible(admin_page, console_errors, ax
     assert posted.value.status == 400
     error_summary(admin_page, "Choose whether the evidence supports, challenges, gives "
                               "context or shows implementation")
+    check_page(admin_page, console_errors, axe_check, 400)
+
+
+def test_redaction_form_errors_are_accessible(admin_page, console_errors, axe_check):
+    admin_page.goto("/review/documents/1/redactions")
+    form = admin_page.locator("#add-box + form")
+    form.get_by_label("Page", exact=True).fill("")
+    form.get_by_label("Left").fill("abc")
+    with admin_page.expect_response(lambda r: r.request.method == "POST") as posted:
+        form.get_by_role("button", name="Propose redaction").click()
+    assert posted.value.status == 400
+    error_summary(admin_page, "Enter the box's left as a percentage of the page, like 12.5",
+                  "Enter the page number")
+    check_page(admin_page, console_errors, axe_check, 400)
+
+
+def test_production_form_errors_are_accessible(admin_page, console_errors, axe_check):
+    admin_page.goto("/review/productions/new?doc=1")
+    with admin_page.expect_response(lambda r: r.request.method == "POST") as posted:
+        admin_page.get_by_role("button", name="Build the production").click()
+    assert posted.value.status == 400
+    error_summary(admin_page, "Enter a name of up to 100 characters",
+                  "Enter a prefix of 1 to 10 capital letters and digits, starting with a "
+                  "letter, like OLD")
     check_page(admin_page, console_errors, axe_check, 400)
