@@ -23,7 +23,7 @@ from ...models import (
     RecommendationSet,
 )
 from ..facets import YEAR_MAX, YEAR_MIN, FacetCounts, normalise_source
-from .schema import page_key
+from .schema import as_utc, page_key
 
 if TYPE_CHECKING:
     from ..facets import Filters
@@ -108,6 +108,11 @@ def filter_clauses(schema: tantivy.Schema, filters: Filters | None
     if filters.year_from is not None or filters.year_to is not None:
         clauses.append((Occur.Must, Query.range_query(
             schema, "year", tantivy.FieldType.Unsigned, filters.year_from, filters.year_to)))
+    bounds = filters.month_bounds()
+    if bounds is not None:  # [first second of the month, first of the next): `when` is whole s
+        low, high = (int(as_utc(moment).timestamp()) for moment in bounds)
+        clauses.append((Occur.Must, Query.range_query(
+            schema, "when", tantivy.FieldType.Integer, low, high - 1)))
     if filters.tag:
         clauses.append((Occur.Must, _set(schema, "doc", tag_documents(filters.tag))))
     if filters.rec:
