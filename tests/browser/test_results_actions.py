@@ -90,3 +90,63 @@ def test_select_results_and_act_on_them(page, live_server, evidence, axe_check):
     button.click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Act on 2 documents")
     axe_check(page)
+
+
+NAV = ["Search", "Documents", "Review", "Recommendations", "Administration", "Your account",
+       "Sign out"]
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
+def test_header_fits_one_row_and_upload_says_done(browser, live_server, evidence, axe_check,
+                                                  tmp_path, javascript):
+    """At 1366 x 768 the header's sections (search and documents, review, recommendations,
+    administration, the account) sit in one row, with or without JavaScript; the pages they
+    grouped are a click further; an upload's progress bar spans the column and says Done."""
+    with live_server.app.app_context():
+        make_user("admin@example.org", "admin")
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=javascript,
+                                  viewport={"width": 1366, "height": 768})
+    try:
+        page = context.new_page()
+        page.goto("/auth/login")
+        sign_in(page, live_server, "admin@example.org")
+        header = page.get_by_role("navigation", name="Main")
+        items = header.locator(".govuk-service-navigation__item")
+        expect(items).to_have_text(NAV)
+        tops = {round(box["y"]) for box in
+                (items.nth(i).bounding_box() for i in range(items.count()))}
+        assert len(tops) == 1, f"the header's items wrap onto {len(tops)} rows"
+
+        # The pages the header no longer names: from Search and from Documents.
+        expect(page.get_by_role("main").get_by_role("link", name="Saved searches")
+               ).to_be_visible()
+        header.get_by_role("link", name="Documents").click()
+        section = page.get_by_role("navigation", name="Documents")
+        for name in ("Upload", "Needs attention", "Inquiries"):
+            expect(section.get_by_role("link", name=name)).to_be_visible()
+        if javascript:
+            axe_check(page)
+        section.get_by_role("link", name="Upload").click()
+        expect(header.locator(".govuk-service-navigation__item--active")).to_have_text(
+            "Documents")
+
+        files = [samples.write(tmp_path, f"note{n}.pdf", samples.make_pdf([f"Note {n}."]))
+                 for n in (1, 2)]
+        page.get_by_label("Files").set_input_files(files)
+        page.get_by_role("button", name="Upload").click()
+        progress = page.locator("#batch-progress")
+        if not javascript:  # no polling: the page says how to refresh
+            for _ in range(60):
+                if "Done" in progress.locator(".app-progress__state").inner_text():
+                    break
+                page.wait_for_timeout(500)
+                page.reload()
+        expect(progress.locator(".app-progress__state")).to_have_text("Done", timeout=30_000)
+        expect(progress.get_by_role("status")).to_contain_text("Finished: 2 of 2")
+        bar = progress.get_by_role("progressbar", name="Files processed").bounding_box()
+        column = page.locator("main").bounding_box()
+        assert bar["width"] >= column["width"] - 2 * 16, "the progress bar is not full width"
+        if javascript:
+            axe_check(page)
+    finally:
+        context.close()
