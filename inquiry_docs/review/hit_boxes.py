@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..access import permissions
 from ..evidence import page_words
@@ -26,12 +26,13 @@ Box = tuple[float, float, float, float]
 
 
 @dataclass(frozen=True)
-class PageHits:
-    """The boxes of one page, fractions of the page from its top left corner, and the
-    page's shape (width over height) so the image's space is kept before it loads."""
+class Shown:
+    """The hit boxes of each page, fractions of the page from its top left corner, and the
+    shape (width over height) of each page whose words are known, so that its image keeps
+    its space before it loads and a page reached by a link stays where the link put it."""
 
-    boxes: tuple[Box, ...]
-    ratio: float
+    boxes: dict[int, tuple[Box, ...]] = field(default_factory=dict)
+    ratios: dict[int, float] = field(default_factory=dict)
 
 
 def matching_boxes(words: PageWords, terms: set[str], tokenize: Callable[[str], Iterable],
@@ -51,26 +52,31 @@ def matching_boxes(words: PageWords, terms: set[str], tokenize: Callable[[str], 
     return [shown[i].box for i in found]
 
 
-def for_pages(user: User | None, document: Document, pages: Sequence[Page], terms: set[str],
-              tokenize: Callable[[str], Iterable], at: int | None = None
-              ) -> dict[int, PageHits]:
-    """The hit boxes of these pages (the pages with marks in their text) for this user."""
-    if not terms or not pages:
-        return {}
+def for_pages(user: User | None, document: Document, pages: Sequence[Page], marked: set[int],
+              terms: set[str], tokenize: Callable[[str], Iterable], at: int | None = None
+              ) -> Shown:
+    """The hit boxes of the `marked` pages (those with marks in their text) for this user,
+    and the shapes of the pages. Positions already kept are used for every page; with a
+    search, the pages not read by OCR, and the page the hit link names, are read now."""
     numbers = [p.number for p in pages]
-    read = [p.number for p in pages if not p.ocr or p.number == at]
+    read = [p.number for p in pages if not p.ocr or p.number == at] if terms else []
     try:
         found = page_words.kept(document, numbers)
-        found.update(page_words.words(document, [n for n in read if n not in found]))
+        missing = [n for n in read if n not in found]
+        if missing:
+            found.update(page_words.words(document, missing))
     except ExtractionError:
-        return {}
+        return Shown()
+    shown = Shown(ratios={n: w.width / max(w.height, 1.0) for n, w in found.items()})
+    marked = marked & found.keys()
+    if not terms or not marked:
+        return shown
     covered: dict[int, list[Box]] = {}
     if not permissions.sees_original(user, document):
         for r in redactions_.of_document(document.id):
             covered.setdefault(r.page, []).append(r.box)
-    out = {}
-    for number, words in found.items():
-        boxes = matching_boxes(words, terms, tokenize, covered.get(number, ()))
+    for number in sorted(marked):
+        boxes = matching_boxes(found[number], terms, tokenize, covered.get(number, ()))
         if boxes:
-            out[number] = PageHits(tuple(boxes), words.width / max(words.height, 1.0))
-    return out
+            shown.boxes[number] = tuple(boxes)
+    return shown

@@ -98,9 +98,10 @@ def show(document_id: int):
     marked, terms, tokenize = _mark_pages(pages, query, shown)
     hits = None if redaction["redacted_view"] else \
         _hit_navigation(who, document, query, first, first + PAGES_PER_VIEW - 1)
-    boxes = hit_boxes.for_pages(who, document, [p for p, _, n in marked if n], terms, tokenize,
-                                at=request.args.get("at", type=to_int)) \
-        if page_images.has_images(document) else {}
+    on_images = hit_boxes.for_pages(
+        who, document, pages, {p.number for p, _, n in marked if n}, terms, tokenize,
+        at=request.args.get("at", type=to_int)) if page_images.has_images(document) \
+        else hit_boxes.Shown()
     audit.record("document_viewed", user=who, object_type="document", object_id=document.id,
                  inquiry_id=document.inquiry_id, urn=document.urn,
                  pages=f"{first}-{first + len(pages) - 1}" if pages else "")
@@ -113,7 +114,7 @@ def show(document_id: int):
         children=[c for c in document.children if permissions.can_see(who, c)],
         near_duplicates=versions.near_duplicates(who, document),
         views=max(1, -(-document.page_count // PAGES_PER_VIEW)), query=query, hits=hits,
-        hit_boxes=boxes,
+        on_images=on_images,
         has_images=page_images.has_images(document), **redaction,
         cited_by=citations.cited_by(who, document),
         can_retry=document.status in ATTENTION and permissions.can(
