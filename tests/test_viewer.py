@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
 
 import pytest
 from sqlalchemy import select
@@ -12,7 +13,7 @@ from sqlalchemy import select
 from inquiry_docs.db import db
 from inquiry_docs.models import Document
 from tests import samples
-from tests.conftest import upload
+from tests.conftest import require, upload
 
 
 @pytest.fixture
@@ -157,3 +158,21 @@ def test_a_reader_of_a_redacted_release_sees_no_box_over_a_hidden_word(app, admi
     assert "A second signature" not in seen and 'id="hit-3-2"' not in seen
     # Legal users see the original: both words boxed.
     assert len(_boxes(legal.get(url).data.decode(), 3)) == 2
+
+
+def test_a_scanned_page_is_read_for_positions_only_when_a_hit_link_names_it(
+        app, admin_client, inquiry):
+    require(shutil.which("tesseract") is not None, "Tesseract is not installed")
+    scan = samples.make_scanned_pdf([samples.text_image(["Police notebook, Hargreaves"]),
+                                     samples.text_image(["Referral from Hargreaves"])])
+    upload(admin_client, inquiry, [(scan, "notebook.pdf")])
+    document = db.session.execute(select(Document)).scalar_one()
+    html = admin_client.get(f"/documents/{document.id}?q=Hargreaves&at=2").data.decode()
+    assert _boxes(html, 1) == []  # Tesseract is not run again for a page not asked for
+    [(x, y, w, h)] = _boxes(html, 2)
+    # The line is drawn 80 pixels from the left and the top of a 1240 x 1754 scan.
+    assert 80 / 1240 * 100 < x < 60 and y == pytest.approx(80 / 1754 * 100, abs=1.5)
+    assert 0 < w < 40 and 0 < h < 5
+    # Once the page named is read, its positions are kept: both pages are boxed now.
+    html = admin_client.get(f"/documents/{document.id}?q=Hargreaves&at=1").data.decode()
+    assert len(_boxes(html, 1)) == 1 and len(_boxes(html, 2)) == 1
