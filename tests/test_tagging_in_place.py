@@ -54,6 +54,7 @@ def test_a_new_tag_typed_on_the_document_page_is_created_applied_audited_and_sea
     docs, client = world
     page = client.get(f"/documents/{docs[0].id}")
     assert b"This inquiry has no tags yet" in page.data  # an empty list says how to start
+    assert b"type a new tag's name where you are" in client.get("/review/tags").data
     assert b"Name of the new tag" in page.data
     response = _create(client, docs[0], "  Needs   redaction ")
     assert response.status_code == 303
