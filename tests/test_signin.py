@@ -219,10 +219,13 @@ def test_admin_without_two_factor_must_set_it_up_before_the_session_starts(clien
     assert not _signed_in(client)
 
     done = client.post("/auth/two-factor/setup", data={"code": totp.code_at(secret)})
-    assert done.status_code == 200
-    codes = re.findall(r"<code>([a-z0-9]{5}-[a-z0-9]{5})</code>", _text(done))
+    assert done.status_code == 302
+    assert done.headers["Location"].endswith("/auth/your-recovery-codes")
+    shown = client.get("/auth/your-recovery-codes")
+    codes = re.findall(r"<code>([a-z0-9]{5}-[a-z0-9]{5})</code>", _text(shown))
     assert len(codes) == 10 and len(set(codes)) == 10
-    assert 'href="/documents/"' in _text(done)
+    saved = client.post("/auth/your-recovery-codes")
+    assert saved.headers["Location"] == "/documents/"
     stored = json.loads(_user(user.email).recovery_codes)
     assert len(stored) == 10 and all(h.startswith("$argon2id$") for h in stored)
     assert not any(code in _user(user.email).recovery_codes for code in codes)
@@ -310,7 +313,9 @@ def test_members_may_turn_two_factor_on_and_off(client, member):
     client.get("/auth/two-factor/setup")
     secret = _user(member.email).totp_secret
     done = client.post("/auth/two-factor/setup", data={"code": totp.code_at(secret)})
-    assert done.status_code == 200 and "Save your recovery codes" in _text(done)
+    assert done.status_code == 302
+    assert "Save your recovery codes" in _text(client.get(done.headers["Location"]))
+    assert client.post("/auth/your-recovery-codes").headers["Location"] == "/auth/two-factor"
     client.post("/auth/logout")
 
     response = _post_login(client, member.email)
@@ -319,7 +324,8 @@ def test_members_may_turn_two_factor_on_and_off(client, member):
     assert client.post("/auth/code", data={"code": login_code}).status_code == 302
 
     new_codes = client.post("/auth/two-factor/recovery-codes", data={"current_password": PASSWORD})
-    assert new_codes.status_code == 200 and "Save your new recovery codes" in _text(new_codes)
+    assert new_codes.status_code == 302
+    assert "Save your new recovery codes" in _text(client.get(new_codes.headers["Location"]))
 
     assert (
         client.post(

@@ -15,12 +15,14 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from ..db import db
 from ..models import ROLES, Inquiry, Membership, User, UserSession, utcnow
-from . import audit, totp
+from . import audit, totp, vault
 
 MIN_PASSWORD_LENGTH = 12
 RECOVERY_CODE_COUNT = 10
 # last_seen is written at most this often, so a busy page does not write on every request.
 TOUCH_EVERY = timedelta(minutes=1)
+# New recovery codes can be seen (and printed) for this long, or until the user saves them.
+CODES_SHOWN_FOR = timedelta(minutes=15)
 _hasher = PasswordHasher()
 # Recovery codes are random (50 bits), not chosen by people: a light argon2 setting is
 # plenty, and keeps checking a code against ten hashes quick.
@@ -294,6 +296,45 @@ def new_recovery_codes(user: User) -> list[str]:
     audit.record("recovery_codes_replaced", user=user, object_type="user", object_id=user.id)
     db.session.commit()
     return codes
+
+
+def hold_codes_for_showing(session_id: str, codes: list[str],
+                           now: datetime | None = None) -> None:
+    """Keep new recovery codes, sealed, for this session's codes page (and its printable
+    view) until the user says they are saved, for CODES_SHOWN_FOR at most."""
+    row = db.session.get(UserSession, session_id)
+    if row is None:
+        return
+    row.sealed_codes = vault.seal(json.dumps(codes))
+    row.codes_until = (now or utcnow()) + CODES_SHOWN_FOR
+    db.session.commit()
+
+
+def codes_to_show(session_id: str, now: datetime | None = None) -> list[str] | None:
+    """The codes held for this session, or None: never held, saved, or held too long."""
+    row = db.session.get(UserSession, session_id)
+    if row is None or row.sealed_codes is None:
+        return None
+    if row.codes_until is None or (now or utcnow()) > row.codes_until:
+        forget_codes(session_id)
+        return None
+    try:
+        return json.loads(vault.unseal(row.sealed_codes))
+    except Exception:  # a rotated or missing key: they cannot be shown, nor kept
+        forget_codes(session_id)
+        return None
+
+
+def forget_codes(session_id: str, saved: bool = False) -> None:
+    """Drop the held codes: they are never shown again."""
+    row = db.session.get(UserSession, session_id)
+    if row is None or row.sealed_codes is None:
+        return
+    row.sealed_codes, row.codes_until = None, None
+    if saved:
+        audit.record("recovery_codes_saved", user=row.user, object_type="user",
+                     object_id=row.user_id)
+    db.session.commit()
 
 
 def recovery_codes_left(user: User) -> int:

@@ -95,13 +95,20 @@ def _worth_waiting(asked_at: float) -> bool:
     return waiting < config["INDEX_MIN_PAGES"]
 
 
+def waiting_for_index():
+    """Documents the index has yet to write: new text (status `indexing`), or searchable
+    documents whose labels changed (`labels_stale`, status left `indexed`)."""
+    return (Document.status == Status.INDEXING) | (
+        (Document.status == Status.INDEXED) & Document.labels_stale.is_(True))
+
+
 def index_pending(batch: int | None = None) -> int:
-    """Index every document waiting in status `indexing`, a batch per commit."""
+    """Index every document waiting (see waiting_for_index), a batch per commit."""
     batch = batch or current_app.config["INDEX_BATCH"]
     total = 0
     while True:
         ids = db.session.execute(
-            select(Document.id).where(Document.status == Status.INDEXING)
+            select(Document.id).where(waiting_for_index())
             .order_by(Document.id).limit(batch)
         ).scalars().all()
         if not ids:
@@ -117,6 +124,7 @@ def index_documents(ids: list[int]) -> None:
     for document in documents:
         if document.status == Status.INDEXING:
             document.status = Status.INDEXED
+        document.labels_stale = False
     db.session.commit()
 
 
@@ -190,7 +198,7 @@ def resume_indexing(app: Flask) -> None:
         huey = queue.huey()
         huey.get(INDEX_REQUESTED)
         waiting = db.session.execute(
-            select(Document.id).where(Document.status == Status.INDEXING).limit(1)
+            select(Document.id).where(waiting_for_index()).limit(1)
         ).first()
         db.session.remove()
         if waiting is not None and not huey.immediate:

@@ -122,13 +122,21 @@ def commit_labels(*documents: Document) -> None:
     """Commit a change to these documents' labels (tags, coding, evidence links).
 
     A backend that reads labels from their tables at search time (tantivy, PostgreSQL)
-    needs nothing more, and the documents stay indexed; Whoosh holds them as terms of
-    each page, so there the documents are re-indexed.
+    needs nothing more; Whoosh holds them as terms of each page, so there the indexer
+    rewrites the documents. Either way their text stays searchable and their status (what
+    the badge says) is left alone: only `labels_stale` asks for the rewrite.
     """
-    if backend().labels_in_index:
-        commit_and_reindex(*documents)
-    else:
+    if not backend().labels_in_index:
         db.session.commit()
+        return
+    stale = False
+    for document in documents:
+        if document.status == Status.INDEXED:
+            document.labels_stale = True
+            stale = True
+    db.session.commit()
+    if stale:
+        enqueue_index()
 
 
 def commit_and_reindex(*documents: Document) -> None:

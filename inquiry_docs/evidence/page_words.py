@@ -25,7 +25,7 @@ from ..models import Document, Page
 from .page_images import cache_path, has_images
 
 VERSION = 1
-__all__ = ["ExtractionError", "PageWords", "Word", "page", "words"]
+__all__ = ["ExtractionError", "PageWords", "Word", "kept", "page", "words"]
 
 
 @dataclass(frozen=True)
@@ -109,3 +109,15 @@ def words(document: Document, numbers: list[int]) -> dict[int, PageWords]:
 
 def page(document: Document, number: int) -> PageWords | None:
     return words(document, [number]).get(number)
+
+
+def kept(document: Document, numbers: list[int]) -> dict[int, PageWords]:
+    """The words of these pages already kept beside the images; nothing is read."""
+    if not has_images(document):
+        return {}
+    out = {}
+    for number in sorted({n for n in numbers if 1 <= n <= document.page_count}):
+        found = _load(_path(document, number), number)
+        if found is not None:
+            out[number] = found
+    return out

@@ -96,6 +96,10 @@ class UserSession(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     last_seen: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # New recovery codes, sealed (access/vault.py), held for this browser only until the
+    # user says they are saved or `codes_until` passes: then they are never shown again.
+    sealed_codes: Mapped[str | None] = mapped_column(Text, nullable=True)
+    codes_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     user: Mapped[User] = relationship()
 
 

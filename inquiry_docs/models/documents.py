@@ -87,6 +87,9 @@ class Document(db.Model):
     # Released redacted: whoever may not see originals gets the redacted version only.
     redacted_release: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(20), default=Status.RECEIVED, index=True)
+    # A searchable document whose tags, coding or links changed since the index last wrote
+    # them (an index that holds labels as terms, Whoosh): it stays searchable meanwhile.
+    labels_stale: Mapped[bool] = mapped_column(Boolean, default=False)
     reason: Mapped[str] = mapped_column(Text, default="")
     # The technical cause behind `reason` (exception, library message): administrators only.
     reason_detail: Mapped[str] = mapped_column(Text, default="", server_default="")

@@ -118,8 +118,10 @@ def _check_index(repair: bool, echo: Echo, rebuild: bool = True) -> int:
     statuses = dict(db.session.execute(select(Document.id, Document.status)).all())
     orphans = [d for d in indexed if d not in statuses or statuses[d] not in
                (Status.INDEXED, Status.INDEXING)]
+    stale = set(db.session.execute(select(Document.id).where(
+        Document.labels_stale.is_(True))).scalars())  # labels the index has yet to write
     wrong = [d for d, n in expected.items() if indexed.get(d) != n
-             or statuses[d] == Status.INDEXING]
+             or statuses[d] == Status.INDEXING or d in stale]
     for d in orphans:
         echo(f"ORPHAN index entries for document id {d}")
     for d in wrong:

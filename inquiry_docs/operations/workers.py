@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from .. import extract, queue
 from ..db import db
-from ..evidence.indexing import INDEX_REQUESTED, resume_indexing
+from ..evidence.indexing import INDEX_REQUESTED, resume_indexing, waiting_for_index
 from ..models import Document, Status, utcnow
 from . import anchoring
 
@@ -80,7 +80,7 @@ def _idle(app: Flask) -> bool:
             return False
         since = utcnow() - timedelta(minutes=app.config["STUCK_MINUTES"])
         busy = db.session.execute(select(Document.id).where(
-            (Document.status == Status.INDEXING)
+            waiting_for_index()
             | ((Document.status == Status.EXTRACTING) & (Document.updated_at > since))
         ).limit(1)).first()
         db.session.remove()

@@ -49,6 +49,26 @@ def create(user: User, inquiry_id: int, name: str, colour: str = "grey",
     return tag
 
 
+def find_or_create(user: User, inquiry_id: int, name: str, colour: str = "grey"
+                   ) -> tuple[Tag | None, str]:
+    """The inquiry's tag of this name, created now when it has none, for tagging where the
+    user is (a document, a search result); or None and what is wrong with the name. The
+    same rule as the tags page: only someone who may tag in the inquiry creates its tags."""
+    if not permissions.can(user, "tag", inquiry_id):
+        raise PermissionError("may not create tags in this inquiry")
+    name = " ".join(name.split())
+    if not name:
+        return None, "Enter a name for the new tag"
+    if len(name) > MAX_NAME:
+        return None, f"The tag name must be {MAX_NAME} characters or fewer"
+    if colour not in TAG_COLOURS:
+        return None, "Choose a colour for the new tag"
+    existing = find(inquiry_id, name)
+    if existing is not None:
+        return existing, ""
+    return create(user, inquiry_id, name, colour), ""
+
+
 def update(user: User, tag: Tag, name: str, colour: str, description: str) -> dict:
     """Rename or recolour; the index holds tag ids, so nothing needs re-indexing."""
     diff = {}

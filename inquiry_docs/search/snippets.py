@@ -52,16 +52,21 @@ def best_window(text: str, spans: list[Span], width: int = WIDTH) -> Span:
     return begin, end
 
 
-def highlight(text: str, spans: list[Span], window: Span | None = None) -> Markup:
-    """Escape every piece of text, then wrap the matches in <mark>."""
+def highlight(text: str, spans: list[Span], window: Span | None = None,
+              ids: str | None = None) -> Markup:
+    """Escape every piece of text, then wrap the matches in <mark>; with `ids`, each mark
+    gets the id `<ids><n>` (n from 1) so a link can go to it."""
     begin, end = window or (0, len(text))
     out: list[str] = ["…" if begin > 0 else ""]
     cursor = begin
+    count = 0
     for start, stop in spans:
         if start < cursor or stop > end:
             continue
         out.append(str(escape(text[cursor:start])))
-        out.append(f"<mark>{escape(text[start:stop])}</mark>")
+        count += 1
+        attribute = f' id="{escape(ids)}{count}"' if ids is not None else ""
+        out.append(f"<mark{attribute}>{escape(text[start:stop])}</mark>")
         cursor = stop
     out.append(str(escape(text[cursor:end])))
     out.append("…" if end < len(text) else "")

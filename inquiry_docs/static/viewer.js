@@ -102,6 +102,28 @@ if (tools) {
   });
 }
 
+// A hit link opens its page at the top of the window (#page-N, no script needed). When the
+// page's first hit is further down than the window shows, bring that hit into view, unless
+// the reader has moved since.
+function showFirstHit() {
+  const found = /^#page-(\d+)$/.exec(window.location.hash);
+  const section = found && document.getElementById(`page-${found[1]}`);
+  const mark = found && document.getElementById(`hit-${found[1]}-1`);
+  if (!section || !mark || Math.abs(section.getBoundingClientRect().top) > 2) {
+    return;
+  }
+  const box = mark.getBoundingClientRect();
+  if (box.top < 0 || box.bottom > window.innerHeight) {
+    mark.scrollIntoView({ block: "center" });
+  }
+}
+
+if (document.readyState === "complete") {
+  showFirstHit();
+} else {
+  window.addEventListener("load", showFirstHit, { once: true });
+}
+
 // --- drawing a redaction box ---------------------------------------------------------------
 const SVG_NS = "http://www.w3.org/2000/svg";
 const MOVE = 0.5; // percent of the page per arrow key press

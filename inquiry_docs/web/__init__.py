@@ -39,6 +39,7 @@ def register(app: Flask) -> None:
         api,
         auth,
         documents,
+        enrolment,
         health,
         inquiries,
         insight,
@@ -52,9 +53,9 @@ def register(app: Flask) -> None:
         upload,
     )
 
-    for module in (auth, about, account, inquiries, documents, upload, search, lists, review,
-                   redactions, productions, recommendations, recommendation_sets, admin, api,
-                   health, insight):
+    for module in (auth, enrolment, about, account, inquiries, documents, upload, search,
+                   lists, review, redactions, productions, recommendations, recommendation_sets,
+                   admin, api, health, insight):
         app.register_blueprint(module.bp)
 
     from ..search.contract import IndexDamaged, IndexOutdated

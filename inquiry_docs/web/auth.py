@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
-from urllib.parse import urlparse
 
 from flask import (
     Blueprint,
@@ -29,6 +28,7 @@ from ..access import signin as auth
 from ..access import totp
 from ..db import db
 from ..models import User
+from . import guard
 from .security import client_ip, limiter
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -65,21 +65,8 @@ def _home() -> str:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only same-site paths, so a crafted link cannot bounce users elsewhere.
-
-    Browsers drop tabs and newlines inside addresses and read a backslash as a slash, so
-    "/\t/evil.example" or "/\\evil.example" would leave the site: both are refused.
-    """
-    if (
-        target
-        and target.startswith("/")
-        and not target.startswith("//")
-        and "\\" not in target
-        and not any(ord(ch) < 33 or ord(ch) == 127 for ch in target)
-        and not urlparse(target).netloc
-    ):
-        return target
-    return _home()
+    """Only same-site paths (guard.safe_next), else the search page."""
+    return guard.safe_next(target, _home())
 
 
 # ---- throttling: keys and when a response counts as a failure ----
@@ -260,6 +247,11 @@ def _after_password(user: User, next_arg: str | None) -> Response:
         login_user(auth.start_session(user))
         return redirect(url_for("auth.change_password") if user.must_change_password else next_url)
     _start_pending(user, next_url)
+    if not user.totp_enabled and user.must_change_password:
+        # A new administrator's one-time password: a password of their own, then two-factor,
+        # then the recovery codes, as one sequence (web/enrolment.py), before the session.
+        session[PENDING] = {**session[PENDING], "first": True}
+        return redirect(url_for("enrolment.new_password"))
     if not user.totp_enabled:
         auth.begin_totp_enrolment(user)
         return redirect(url_for("auth.two_factor_setup"))
@@ -335,6 +327,22 @@ def logout():
 # ---- passwords ----
 
 
+def new_password_errors(new: str, confirm: str) -> dict[str, str]:
+    """What is wrong with a new password and its confirmation, by field."""
+    errors = {}
+    if not new:
+        errors["password"] = MESSAGES["no_new"]
+    elif len(new) < auth.MIN_PASSWORD_LENGTH:
+        errors["password"] = MESSAGES["too_short"]
+    elif len(new) > MAX_PASSWORD:
+        errors["password"] = MESSAGES["too_long"]
+    if not confirm:
+        errors["confirm_password"] = MESSAGES["no_confirm"]
+    elif new and confirm != new:
+        errors["confirm_password"] = MESSAGES["mismatch"]
+    return errors
+
+
 @bp.route("/change-password", methods=["GET", "POST"])
 @login_required
 @password_limit
@@ -352,16 +360,7 @@ def change_password():
             elif not auth.verify_password(user, current):
                 _failed()
                 errors["current_password"] = MESSAGES["wrong_current"]
-        if not new:
-            errors["password"] = MESSAGES["no_new"]
-        elif len(new) < auth.MIN_PASSWORD_LENGTH:
-            errors["password"] = MESSAGES["too_short"]
-        elif len(new) > MAX_PASSWORD:
-            errors["password"] = MESSAGES["too_long"]
-        if not confirm:
-            errors["confirm_password"] = MESSAGES["no_confirm"]
-        elif new and confirm != new:
-            errors["confirm_password"] = MESSAGES["mismatch"]
+        errors.update(new_password_errors(new, confirm))
         if not errors:
             try:
                 signed_in = auth.change_password(
@@ -425,15 +424,15 @@ def two_factor_setup():
                     "entered in the app and try the newest code"
                 )
         if codes is not None:
+            first = signing_in and bool(session.get(PENDING, {}).get("first"))
             continue_url = _grant_session(user) if signing_in else url_for("auth.two_factor")
-            return render_template(
-                "auth/recovery_codes.html", codes=codes, continue_url=continue_url, new_setup=True
-            )
+            return show_codes(codes, continue_url, new_setup=True, first=first)
     secret = user.totp_secret or ""
     return render_template(
         "auth/two_factor_setup.html",
         errors=errors,
         signing_in=signing_in,
+        first=signing_in and bool(session.get(PENDING, {}).get("first")),
         secret=totp.grouped(secret),
         uri=totp.provisioning_uri(secret, user.email),
         required=bool(user.is_admin),
@@ -450,12 +449,7 @@ def new_recovery_codes():
     errors = _check_current_password(user) if request.method == "POST" else {}
     if request.method == "POST" and not errors:
         codes = auth.new_recovery_codes(user)
-        return render_template(
-            "auth/recovery_codes.html",
-            codes=codes,
-            continue_url=url_for("auth.two_factor"),
-            new_setup=False,
-        )
+        return show_codes(codes, url_for("auth.two_factor"), new_setup=False)
     return render_template(
         "auth/confirm_password.html",
         errors=errors,
@@ -485,6 +479,18 @@ def two_factor_off():
         button="Turn off two-factor authentication",
         warning=True,
     ), (400 if errors else 200)
+
+
+CODES_SHOWING = "codes_showing"
+
+
+def show_codes(codes: list[str], continue_url: str, *, new_setup: bool,
+               first: bool = False) -> Response:
+    """Hold the new codes for this session and go to the page that shows them once (and
+    prints them), rather than putting them in a response that has no address."""
+    auth.hold_codes_for_showing(current_user.session_id, codes)
+    session[CODES_SHOWING] = {"next": continue_url, "new": new_setup, "first": first}
+    return redirect(url_for("enrolment.recovery_codes"))
 
 
 def _check_current_password(user: User) -> dict[str, str]:

@@ -22,7 +22,7 @@ from ..db import db, to_int
 from ..evidence import citations, ingest, metadata, page_images
 from ..insight import versions
 from ..models import STATUS_LABELS, Document, Page, Status
-from ..review import redacted, released
+from ..review import hit_boxes, redacted, released
 from ..search import backend
 from ..search.query import QueryTooBroad
 from ..search.snippets import highlight, match_spans
@@ -95,9 +95,13 @@ def show(document_id: int):
     # index (they would tell where hidden words are).
     shown = redacted.texts_for(who, document, [p.number for p in pages]) \
         if redaction["redacted_view"] else {}
-    marked = _mark_pages(pages, query, shown)
+    marked, terms, tokenize = _mark_pages(pages, query, shown)
     hits = None if redaction["redacted_view"] else \
         _hit_navigation(who, document, query, first, first + PAGES_PER_VIEW - 1)
+    on_images = hit_boxes.for_pages(
+        who, document, pages, {p.number for p, _, n in marked if n}, terms, tokenize,
+        at=request.args.get("at", type=to_int)) if page_images.has_images(document) \
+        else hit_boxes.Shown()
     audit.record("document_viewed", user=who, object_type="document", object_id=document.id,
                  inquiry_id=document.inquiry_id, urn=document.urn,
                  pages=f"{first}-{first + len(pages) - 1}" if pages else "")
@@ -110,6 +114,7 @@ def show(document_id: int):
         children=[c for c in document.children if permissions.can_see(who, c)],
         near_duplicates=versions.near_duplicates(who, document),
         views=max(1, -(-document.page_count // PAGES_PER_VIEW)), query=query, hits=hits,
+        on_images=on_images,
         has_images=page_images.has_images(document), **redaction,
         cited_by=citations.cited_by(who, document),
         can_retry=document.status in ATTENTION and permissions.can(
@@ -147,19 +152,20 @@ def _hit_navigation(who, document: Document, query: str, first: int, last: int) 
             "previous": previous, "next": following}
 
 
-def _mark_pages(pages: list[Page], query: str, shown: dict[int, str] | None = None
-                ) -> list[tuple[Page, object, int]]:
-    """Each page with its text escaped and the query's words marked; `shown` replaces the
-    text of some pages (the redacted text for a reader of a redacted release)."""
+def _mark_pages(pages: list[Page], query: str, shown: dict[int, str] | None = None):
+    """Each page with its text escaped and the query's words marked (the marks of page N
+    are #hit-N-1, #hit-N-2, ...), with the query's terms and the tokenizer that found
+    them; `shown` replaces the text of some pages (the redacted text for a reader of a
+    redacted release)."""
     search = backend()
     terms = search.terms_for(query) if query.strip() else set()
     tokenize = search.tokenizer()
-    out = []
+    out: list[tuple[Page, object, int]] = []
     for page in pages:
         text = (shown or {}).get(page.number, page.text)
         spans = match_spans(text, terms, tokenize)
-        out.append((page, highlight(text, spans), len(spans)))
-    return out
+        out.append((page, highlight(text, spans, ids=f"hit-{page.number}-"), len(spans)))
+    return out, terms, tokenize
 
 
 MORE_LIKE_SHOWN = 10

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import TypeVar
+from urllib.parse import urlparse
 
 from flask import abort, request
 from flask_login import current_user
@@ -46,3 +47,22 @@ def document_or_404(document_id: int) -> Document:
         db.session.commit()
         abort(404)
     return document
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """`target` when it is a path on this site, else `default`, so a crafted link cannot
+    bounce users elsewhere.
+
+    Browsers drop tabs and newlines inside addresses and read a backslash as a slash, so
+    "/\t/evil.example" or "/\\evil.example" would leave the site: both are refused.
+    """
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and not any(ord(ch) < 33 or ord(ch) == 127 for ch in target)
+        and not urlparse(target).netloc
+    ):
+        return target
+    return default

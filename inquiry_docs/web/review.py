@@ -144,18 +144,31 @@ def tag_merge(tag_id: int):
 @bp.route("/documents/<int:document_id>/tags", methods=["POST"])
 @login_required
 def document_tags(document_id: int):
+    """Add (an existing or a new tag) or remove a tag on one document, then go back to
+    where the form was: the document page or a page of search results."""
     document = guard.document_or_404(document_id)
     who = guard.require("tag", document.inquiry_id)
-    tag = tags.get_visible(who, request.form.get("tag", type=to_int) or 0)
-    if tag is None or tag.inquiry_id != document.inquiry_id:
-        flash("Choose a tag of this document's inquiry.", "error")
+    form = request.form
+    back = guard.safe_next(form.get("next"), url_for("documents.show",
+                                                     document_id=document.id) + "#review")
+    if form.get("action") == "create":
+        tag, error = tags.find_or_create(who, document.inquiry_id, form.get("new_name", ""),
+                                         form.get("new_colour", "grey"))
     else:
-        add = request.form.get("action") != "remove"
-        outcome = tags.apply(who, tag, [document], add=add)
-        if outcome.changed:
-            flash(f"Tag “{tag.name}” {'added to' if add else 'removed from'} {document.urn}.",
-                  "success")
-    return redirect(url_for("documents.show", document_id=document.id) + "#review")
+        tag = tags.get_visible(who, form.get("tag", type=to_int) or 0)
+        error = "" if tag is not None and tag.inquiry_id == document.inquiry_id else \
+            "Choose a tag of this document's inquiry"
+    if error or tag is None:
+        flash(f"{error}. Nothing was changed on {document.urn}.", "error")
+        return redirect(back, code=303)
+    add = form.get("action") != "remove"
+    outcome = tags.apply(who, tag, [document], add=add)
+    if outcome.changed:
+        flash(f"Tag “{tag.name}” {'added to' if add else 'removed from'} {document.urn}.",
+              "success")
+    elif add:
+        flash(f"{document.urn} already has the tag “{tag.name}”.", "success")
+    return redirect(back, code=303)
 
 
 # --- coding ---------------------------------------------------------------------------------
@@ -431,5 +444,5 @@ def document_panel(who: User | None, document: Document) -> dict:
         "coding": coding.current(document.id),
         "doc_notes": notes.of_document(document.id),
         "RELEVANCE": RELEVANCE, "PRIVILEGE": PRIVILEGE, "REVIEW_STATUS": REVIEW_STATUS,
-        "REASONS": REDACTION_REASONS,
+        "REASONS": REDACTION_REASONS, "TAG_COLOURS": TAG_COLOURS,
     }

@@ -11,7 +11,7 @@ from .. import recommendations
 from ..access import audit, permissions
 from ..db import db, to_int
 from ..insight.overview import search_text
-from ..models import DOC_TYPES, PRIVILEGE, RELEVANCE, REVIEW_STATUS, Page, User
+from ..models import DOC_TYPES, PRIVILEGE, RELEVANCE, REVIEW_STATUS, TAG_COLOURS, Page, User
 from ..review import released, tags
 from ..search import export
 from ..search.facets import SORTS, Filters, parse_filters, parse_sort
@@ -134,6 +134,11 @@ def search():
     # Tag names only from the user's own inquiries; counts come from the scoped search.
     inquiry_tags = tags.for_inquiries([i.id for i in inquiries])
     tag_names = {str(t.id): t.name for t in inquiry_tags}
+    taggable = {i.id for i in permissions.inquiries_where(who, "tag")}
+    tags_by_inquiry: dict[int, list] = {i: [] for i in taggable}
+    for t in inquiry_tags:
+        if t.inquiry_id in taggable:
+            tags_by_inquiry[t.inquiry_id].append(t)
     args = {"q": query, **filters.args(), "sort": sort if sort != "relevance" else None,
             "collapse": "yes" if collapse else None}
     if request.headers.get("HX-Request") and expand and results is not None:
@@ -148,6 +153,7 @@ def search():
         expand=expand, args=args, too_broad=too_broad, extras=extras,
         facets=_facet_panel(results, filters, inquiries, tag_names),
         tags_of=tags.of_documents(list(rows)) if rows else {}, ocr=ocr_pages(results),
+        tags_by_inquiry=tags_by_inquiry, TAG_COLOURS=TAG_COLOURS,
     )
 
 

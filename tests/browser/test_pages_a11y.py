@@ -457,3 +457,56 @@ def test_production_form_errors_are_accessible(admin_page, console_errors, axe_c
                   "Enter a prefix of 1 to 10 capital letters and digits, starting with a "
                   "letter, like OLD")
     check_page(admin_page, console_errors, axe_check, 400)
+
+
+STANCE_LABELS = ["Supports", "Challenges", "Context", "Implementation"]
+
+
+def _stance_labels(form: Any) -> list[dict[str, Any]]:
+    """Each stance radio with the text of its label (for=) and whether CSS hides that label."""
+    return form.locator("input[type=radio]").evaluate_all(
+        "(inputs) => inputs.map((i) => ({id: i.id, labels: [...i.labels].map((l) => ({"
+        " text: l.textContent.trim(), hidden: getComputedStyle(l).display === 'none'"
+        " || getComputedStyle(l).visibility === 'hidden'}))}))")
+
+
+def test_link_form_choices_are_named_with_the_section_closed_and_open(
+        admin_page, console_errors, axe_check):
+    """The collapsed "Link a page or passage" form on a document page: its stance radios are
+    a fieldset with a legend, each with its own label, closed (in the DOM, out of the
+    accessibility tree) and open (announced by name); axe passes both ways. Then a reader
+    opens it by keyboard, fills it and links page 2 to recommendation 1."""
+    admin_page.goto("/documents/1")
+    details = admin_page.locator("details#link-passage")
+    form = details.locator("form")
+    expect(details).not_to_have_attribute("open", re.compile(".*"))
+    labels = _stance_labels(form)
+    assert [entry["labels"] for entry in labels] == [
+        [{"text": text, "hidden": False}] for text in STANCE_LABELS]
+    assert len({entry["id"] for entry in labels}) == len(STANCE_LABELS)
+    for text in STANCE_LABELS:  # named already, only hidden with the section
+        expect(form.get_by_role("radio", name=text, exact=True, include_hidden=True)
+               ).to_have_count(1)
+        expect(form.get_by_role("radio", name=text, exact=True)).to_have_count(0)
+    check_page(admin_page, console_errors, axe_check)
+
+    summary = details.locator("summary")
+    summary.focus()
+    admin_page.keyboard.press("Enter")
+    expect(details).to_have_attribute("open", "")
+    stance = form.get_by_role("group", name="Stance")
+    expect(stance).to_be_visible()
+    for text in STANCE_LABELS:
+        expect(stance.get_by_role("radio", name=text, exact=True)).to_be_visible()
+    assert _stance_labels(form) == labels
+    check_page(admin_page, console_errors, axe_check)
+
+    form.get_by_label("Recommendation").select_option(index=1)
+    form.get_by_label("Page", exact=True).fill("2")
+    stance.get_by_role("radio", name="Context", exact=True).focus()
+    admin_page.keyboard.press("Space")
+    expect(stance.get_by_role("radio", name="Context", exact=True)).to_be_checked()
+    form.get_by_role("button", name="Link to recommendation").click()
+    expect(admin_page.locator(".govuk-notification-banner")).to_contain_text(
+        "linked to recommendation")
+    check_page(admin_page, console_errors, axe_check)

@@ -53,7 +53,7 @@ def test_filter_open_next_hit_save_and_export(page, live_server, evidence, axe_c
     expect(page.get_by_role("heading", name="2 documents, 3 pages")).to_be_visible()
 
     # Narrow to witness statements with the filter panel.
-    page.get_by_label("Witness statement").check()
+    page.get_by_role("group", name="Document type").get_by_label("Witness statement").check()
     page.get_by_role("button", name="Apply filters").click()
     expect(page.get_by_role("heading", name="1 document, 2 pages")).to_be_visible()
     expect(page.get_by_text("OLD000002")).to_have_count(0)

@@ -88,7 +88,8 @@ def test_a_day_of_work(page, live_server, admin_email, evidence, console_errors,
     sign_in(page, live_server, admin_email, axe_check)
 
     # Create the inquiry through the UI.
-    page.get_by_role("link", name="Inquiries").click()
+    page.get_by_role("link", name="Administration").click()
+    page.get_by_role("main").get_by_role("link", name="Inquiries").click()
     expect(page.get_by_role("heading", name="Inquiries", exact=True)).to_be_visible()
     axe_check(page)
     page.get_by_role("link", name="Create an inquiry").click()
@@ -102,7 +103,8 @@ def test_a_day_of_work(page, live_server, admin_email, evidence, console_errors,
     expect(page.get_by_role("link", name="Oldham local inquiry")).to_be_visible()
 
     # Upload three files at once.
-    page.get_by_role("link", name="Upload", exact=True).click()
+    page.get_by_role("link", name="Documents", exact=True).click()
+    page.get_by_role("navigation", name="Documents").get_by_role("link", name="Upload").click()
     expect(page.get_by_role("heading", name="Upload documents")).to_be_visible()
     axe_check(page)
     # The only inquiry is chosen already.
@@ -179,6 +181,7 @@ def test_a_day_of_work(page, live_server, admin_email, evidence, console_errors,
     axe_check(page)
 
     # Needs attention: the encrypted file, with a Retry button.
+    page.get_by_role("link", name="Documents", exact=True).click()
     page.get_by_role("link", name="Needs attention").click()
     expect(page.get_by_role("heading", name="Needs attention")).to_be_visible()
     failed = page.locator("tbody tr")
