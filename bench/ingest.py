@@ -364,12 +364,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=1, help="text generator seed (default 1)")
     parser.add_argument(
         "--backend",
-        choices=BACKENDS,
-        default="whoosh",
+        type=_backends,
+        default=["whoosh"],
+        metavar="B[,B...]",
         help="whoosh: the embedded set-up (SQLite, SQLite queue, `ingest --workers N`); "
         "tantivy: the same with the tantivy index; postgres: the scale-out one on a "
         "throwaway PostgreSQL cluster and Redis "
-        "(SEARCH_BACKEND=postgres, N `inquiry-docs worker` processes) (default whoosh)",
+        "(SEARCH_BACKEND=postgres, N `inquiry-docs worker` processes) (default whoosh). "
+        "Several, comma-separated (tantivy,whoosh,postgres), run side by side on the same "
+        "corpus and bare extraction, one section each",
     )
     parser.add_argument(
         "--worker-counts",
@@ -406,13 +409,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.workers < 1:
         parser.error("--workers must be at least 1")
     args.worker_counts = args.worker_counts or [args.workers]
+    args.backends = args.backend
+    args.backend = args.backends[0]
     args.command = shlex.join(["python", "bench/ingest.py", *(argv or sys.argv[1:])])
     args.effective = (
         f"--docs {args.docs} --pages {args.pages} --docx {args.docx} "
-        f"--workers {args.workers} --seed {args.seed} --backend {args.backend} "
+        f"--workers {args.workers} --seed {args.seed} --backend {','.join(args.backends)} "
         f"--worker-counts {','.join(map(str, args.worker_counts))}"
     )
     return args
+
+
+def _backends(text: str) -> list[str]:
+    """`--backend`: one of BACKENDS, or several comma-separated, each once."""
+    names = list(dict.fromkeys(part.strip() for part in text.split(",")))
+    unknown = [name for name in names if name not in BACKENDS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown backend {', '.join(unknown) or text!r} (choose from {', '.join(BACKENDS)})")
+    return names
 
 
 def _counts(text: str) -> list[int]:
@@ -456,7 +471,8 @@ def embedded(specs: list[Spec], base: Path, counts: list[int], search: str = "wh
              ) -> list[EndToEnd]:
     """One end-to-end run of the embedded set-up per worker count."""
     return [
-        _progress(end_to_end(specs, base / "files", base / f"pipeline-{number}-{count}", count,
+        _progress(end_to_end(specs, base / "files", base / f"pipeline-{search}-{number}-{count}",
+                             count,
                              search))
         for number, count in enumerate(counts, 1)
     ]
@@ -470,7 +486,8 @@ def scale_out(specs: list[Spec], base: Path, counts: list[int]) -> tuple[list[En
     with ingest_pg.servers() as servers:
         runs = [
             _progress(ingest_pg.end_to_end(
-                specs, base / "files", base / f"pipeline-{number}-{count}", count, servers,
+                specs, base / "files", base / f"pipeline-postgres-{number}-{count}", count,
+                servers,
                 number))
             for number, count in enumerate(counts, 1)
         ]
@@ -485,24 +502,29 @@ def main(argv: list[str] | None = None) -> int:
         load_before = os.getloadavg()[0]
         bare, results = bare_extraction(specs, args.workers)
         print(f"Bare extraction: {bare.rate:.1f} pages/s", file=sys.stderr)
-        if args.backend == "postgres":
-            phases = [bare]
-            runs, stack = scale_out(specs, base, args.worker_counts)
-        else:
-            index = indexing_alone(specs, results, base / "index-alone", args.backend)
-            print(f"Indexing alone: {index.rate:.1f} pages/s", file=sys.stderr)
-            phases = [bare, index]
-            stack = EMBEDDED.replace("SEARCH_BACKEND=whoosh", f"SEARCH_BACKEND={args.backend}")
-            runs = embedded(specs, base, args.worker_counts, args.backend)
-        load = (load_before, os.getloadavg()[0])
-        section = render(args, described, phases, runs, load, stack)
+        sections, problems = [], False
+        for search in args.backends:
+            one = argparse.Namespace(**{**vars(args), "backend": search})
+            if search == "postgres":
+                phases = [bare]
+                runs, stack = scale_out(specs, base, args.worker_counts)
+            else:
+                index = indexing_alone(specs, results, base / f"index-alone-{search}", search)
+                print(f"Indexing alone ({search}): {index.rate:.1f} pages/s", file=sys.stderr)
+                phases = [bare, index]
+                stack = EMBEDDED.replace("SEARCH_BACKEND=whoosh", f"SEARCH_BACKEND={search}")
+                runs = embedded(specs, base, args.worker_counts, search)
+            load = (load_before, os.getloadavg()[0])
+            sections.append(render(one, described, phases, runs, load, stack))
+            problems = problems or any(run.problems for run in runs)
+        section = "\n".join(sections)
         if args.scans:
             section += "\n" + scans_section(base, args, font)
         print(section)
         if not args.no_write:
             append(args.out, section)
             print(f"Appended to {args.out}", file=sys.stderr)
-        return 1 if any(run.problems for run in runs) else 0
+        return 1 if problems else 0
     finally:
         if args.keep:
             print(f"Kept {base}", file=sys.stderr)

@@ -72,6 +72,7 @@ class EndToEnd:
     worker_cpu: list[float] = field(default_factory=list)  # each worker process, in the run
     checks: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    search_peak_mb: float | None = None  # `inquiry-docs search` of the result, its peak RSS
 
 
 @dataclass
@@ -102,6 +103,25 @@ def run_cli(args: list[str], env: dict[str, str], timeout: float = 300) -> str:
             f"{done.stdout}\n{done.stderr}"
         )
     return done.stdout
+
+
+def run_cli_peak(args: list[str], env: dict[str, str]) -> tuple[str, int]:
+    """run_cli, and the command's peak RSS in bytes, sampled from /proc over its tree (not
+    its rusage: Linux counts the forking parent's memory into a child's ru_maxrss)."""
+    import tempfile
+
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        process = subprocess.Popen([*cli(), *args], env=env, stdout=out, stderr=err, cwd=ROOT)
+        with TreeSampler(process.pid, interval=0.02) as memory:
+            process.wait()
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if process.returncode != 0:
+        raise SystemExit(
+            f"inquiry-docs {shlex.join(args)} exited {process.returncode}:\n{stdout}\n{stderr}"
+        )
+    return stdout, memory.largest
 
 
 def clean_env(settings: dict[str, str]) -> dict[str, str]:
@@ -302,7 +322,9 @@ def _check_search(
 ) -> None:
     marked = next(s for s in specs if s.marker_page)
     urn = {name: urn for _, urn, name, _, _ in rows}.get(Path(marked.path).name)
-    found = json.loads(run_cli(["search", MARKER, "--inquiry", INQUIRY, "--json"], env))
+    output, peak = run_cli_peak(["search", MARKER, "--inquiry", INQUIRY, "--json"], env)
+    found = json.loads(output)
+    result.search_peak_mb = peak / 2**20
     hits = [(h["urn"], h["page"]) for h in found["hits"]]
     if hits == [(urn, marked.marker_page)]:
         result.checks.append(
