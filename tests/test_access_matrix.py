@@ -142,7 +142,7 @@ POST_ONLY = {"auth.logout", "documents.retry", "review.document_tags", "review.n
 def expected(endpoint: str, role: str) -> set[int]:
     if endpoint.startswith("api."):
         return {401}  # the API takes bearer tokens only; a session cookie is not enough
-    if endpoint.startswith("auth."):
+    if endpoint.startswith(("auth.", "enrolment.")):  # the sign-in steps, first ones too
         return AUTH_STEPS[role]
     if endpoint in PUBLIC:
         return GET_TABLE[endpoint][role]
@@ -222,7 +222,7 @@ def test_every_route_for_every_role(app, world):
     for rule in app.url_map.iter_rules():
         if rule.endpoint == "static" or "GET" not in rule.methods:
             continue
-        assert rule.endpoint.startswith(("auth.", "admin.", "api.")) \
+        assert rule.endpoint.startswith(("auth.", "enrolment.", "admin.", "api.")) \
             or rule.endpoint in GET_TABLE, \
             f"{rule.endpoint} is missing from the permissions table"
         url = _url(rule.rule, ids)

@@ -79,7 +79,7 @@ def test_select_results_and_act_on_them(page, live_server, evidence, axe_check):
     assert box["y"] + box["height"] <= results["y"], "the button is not above the results"
 
     page.get_by_text("Save this search").click()
-    expect(page.get_by_label("Name")).to_be_visible()
+    expect(page.get_by_role("textbox", name="Name")).to_be_visible()
     no_duplicate_ids(page)
     axe_check(page)
 

@@ -119,10 +119,12 @@ def test_a_day_of_work(page, live_server, admin_email, evidence, console_errors,
         page.get_by_role("button", name="Upload").click()
     expect(page).to_have_url(BATCH_URL)
     expect(page.get_by_role("heading", name="Upload to OLD")).to_be_visible()
-    # The first render shows the work still going, with htmx polling set up.
     first_html = first_response.value.text()
-    assert "Processing" in first_html, first_html
-    assert 'hx-trigger="every 1s"' in first_html
+    # The first render shows the work still going, with htmx polling set up, unless the
+    # workers (batched, quick on a quiet machine) finished the three files before it.
+    if "Finished:" not in first_html:
+        assert "Processing" in first_html, first_html
+        assert 'hx-trigger="every 1s"' in first_html
 
     # htmx swaps the progress in place: no reload, so the same document stays loaded.
     page.evaluate("window.__sameDocument = true")
@@ -131,7 +133,7 @@ def test_a_day_of_work(page, live_server, admin_email, evidence, console_errors,
         "Finished: 3 of 3 stored files processed", timeout=PROCESSING_TIMEOUT
     )
     assert page.evaluate("window.__sameDocument") is True, "the batch page was reloaded"
-    assert polls, "htmx never polled the batch"
+    assert polls or "Finished:" in first_html, "htmx never polled the batch"
     # Once finished, the swapped-in progress no longer polls.
     expect(page.locator("#batch-progress[hx-get], #batch-progress [hx-get]")).to_have_count(0)
 
