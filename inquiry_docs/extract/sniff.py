@@ -49,6 +49,8 @@ def word_flavour(path: str) -> str | None:
                 return DOCX  # the reader will say what is wrong with it
             with zf.open("[Content_Types].xml") as fh:
                 head = fh.read(_CONTENT_TYPES_BYTES)
+    # zipfile raises RuntimeError for an encrypted entry and NotImplementedError for an
+    # unknown compression method: either way not a Word file this check can recognise.
     except (zipfile.BadZipFile, OSError, ValueError, RuntimeError, NotImplementedError):
         return None
     except Exception:  # a damaged entry (zlib.error, EOFError): not for this check to judge
