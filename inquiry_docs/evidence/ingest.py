@@ -16,6 +16,7 @@ import logging
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -58,6 +59,9 @@ class Incoming:
     source: str = ""
     title: str = ""
     parent: Document | None = None
+    # A date the sender gave for this file: recorded as entered by hand, so reading the
+    # file later does not replace it.
+    document_date: datetime | None = None
 
 
 @dataclass
@@ -69,11 +73,11 @@ class Outcome:
     sha256: str = ""
     # Read before the commit that expires `document`: using these costs no reload.
     document_id: int | None = None
-    size: int = 0
+    size: int | None = None  # None: not known (the disk filled while it was read)
 
     def __post_init__(self) -> None:
         if self.document is not None and self.document_id is None:
-            self.document_id, self.size = self.document.id, self.document.size or 0
+            self.document_id, self.size = self.document.id, self.document.size
 
 
 def store() -> Store:
@@ -134,18 +138,19 @@ def _store_one(incoming: Incoming) -> Outcome | _Stored:
         with store().stage(incoming.stream, max_bytes) as staged:
             if staged.size == 0:
                 return Outcome(incoming.filename, REJECTED, "The file is empty.",
-                               sha256=staged.sha256)
+                               sha256=staged.sha256, size=0)
             try:
                 mime = extract.check_type(str(staged.path), incoming.filename)
             except extract.Rejected as refused:
                 return Outcome(incoming.filename, REJECTED, refused.reason,
-                               sha256=staged.sha256)
+                               sha256=staged.sha256, size=staged.size)
             store().commit(staged)  # the original is linked into the store: it stays
             return _Stored(incoming, staged.sha256, staged.size, mime)
     except TooLarge:
         limit = current_app.config["MAX_UPLOAD_MB"]
         return Outcome(incoming.filename, REJECTED, f"The file is larger than the {limit} MB "
-                       "limit. Ask an administrator to ingest it from the command line.")
+                       "limit. Ask an administrator to ingest it from the command line.",
+                       size=max_bytes + 1)  # at least: reading stopped past the limit
     except OSError as error:
         if error.errno not in DISK_FULL:
             raise
@@ -209,6 +214,8 @@ def _new_document(incoming: Incoming, sha256: str, size: int, mime: str) -> Docu
         sha256=sha256,
         doc_type=incoming.doc_type,
         source=incoming.source.strip()[:200],
+        document_date=incoming.document_date,
+        date_source=dates.MANUAL if incoming.document_date else None,
         status=Status.RECEIVED,
         parent_id=incoming.parent.id if incoming.parent else None,
         uploaded_by_id=incoming.user.id if incoming.user else None,
@@ -236,6 +243,7 @@ def _note_in_batch(incoming: Incoming, outcome: Outcome) -> None:
     db.session.add(BatchItem(
         batch_id=incoming.batch.id, filename=outcome.filename, outcome=outcome.outcome,
         reason=outcome.reason, document_id=outcome.document_id,
+        size=outcome.size,
     ))
 
 
@@ -342,6 +350,8 @@ def _save_pages(document: Document, result: extract.Extracted, no_text_reason: s
     if result.title and document.title == Path(document.original_filename).stem[:500]:
         document.title = result.title.strip()[:500]
     document.author = (result.author or "").strip()[:300] or document.author
+    # A date entered by hand while the file was being read must win: look again now.
+    db.session.refresh(document, ["document_date", "date_source"])
     dates.settle(document, result.created, result.pages[0][1] if result.pages else "")
     has_text = any(text.strip() for _, text in result.pages)
     in_step = has_text and backend().transactional

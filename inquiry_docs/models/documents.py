@@ -162,6 +162,7 @@ class Batch(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     items: Mapped[list[BatchItem]] = relationship(back_populates="batch", order_by="BatchItem.id")
     inquiry: Mapped[Inquiry] = relationship()
+    user: Mapped[User | None] = relationship()
 
 
 class BatchItem(db.Model):
@@ -172,5 +173,13 @@ class BatchItem(db.Model):
     outcome: Mapped[str] = mapped_column(String(20))  # received, duplicate, rejected
     reason: Mapped[str] = mapped_column(Text, default="")
     document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"), nullable=True)
+    # A refused file leaves only this row: its size and when it came (nothing is stored),
+    # until someone who may upload dismisses it from Needs attention.
+    size: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    received_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True,
+                                                         default=utcnow)
+    dismissed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    dismissed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     batch: Mapped[Batch] = relationship(back_populates="items")
     document: Mapped[Document | None] = relationship()
+    dismissed_by: Mapped[User | None] = relationship()
