@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from . import docx, email, image, mbox, msg, pdf, pdfium, text
 from .batch import run_each
-from .checks import MSG_NEEDS_EXTRA, check_type, detect_mime
+from .checks import MSG_NEEDS_EXTRA, Accepted, accepted_formats, check_type, detect_mime
 from .reasons import UNREADABLE, joined, technical
 from .sandbox import memory_reason, run_limited, warm_up
 from .types import (
@@ -50,12 +50,14 @@ __all__ = [
     "PAGED",
     "SUPPORTED",
     "WORD",
+    "Accepted",
     "Attachment",
     "Extracted",
     "ExtractionError",
     "Format",
     "Rejected",
     "ZipLimits",
+    "accepted_formats",
     "check_type",
     "detect_mime",
     "extension_for",

@@ -8,6 +8,7 @@ or a PDF called .docx is refused.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 
 import magic
 
@@ -19,6 +20,7 @@ from .types import (
     DOTM,
     DOTX,
     EMAIL,
+    IMAGES,
     JPEG,
     KNOWN,
     MBOX,
@@ -138,8 +140,7 @@ def _refusal(mime: str, ext: str) -> str:
     if mime not in KNOWN:
         return (
             f"Files of this type ({describe(mime)}) are not supported. "
-            "Supported: PDF, Word (.docx, .docm, .dotx, .dotm), plain text, email "
-            "(.eml, .mbox, .msg) and scanned images (PNG, JPEG, TIFF)."
+            f"Supported: {accepted_summary()}."
         )
     if not ext:
         return (
@@ -162,8 +163,32 @@ def check_type(path: str, filename: str) -> str:
         raise Rejected("The file is empty.")
     ext = _extension(filename)
     mime = _reconcile(detect_mime(path), ext, path)
-    if mime in KNOWN and ext in KNOWN[mime][1]:
-        if mime == MSG and not msg.available():
-            raise Rejected(MSG_NEEDS_EXTRA)
+    accepted = accepted_formats()
+    if mime in accepted and ext in accepted[mime].extensions:
         return mime
+    if mime == MSG and ext in KNOWN[MSG][1]:
+        raise Rejected(MSG_NEEDS_EXTRA)
     raise Rejected(_refusal(mime, ext))
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """A type check_type lets through, as the upload page names it."""
+
+    name: str
+    extensions: tuple[str, ...]
+    image: bool  # a picture of pages (a scan or photo): its text is read by OCR
+
+
+def accepted_formats() -> dict[str, Accepted]:
+    """mime -> Accepted for every type check_type accepts: the upload page and refusal
+    reasons name these, so what they say cannot drift from what is let in."""
+    return {mime: Accepted(name, tuple(sorted(extensions)), mime in IMAGES)
+            for mime, (name, extensions) in KNOWN.items()
+            if mime != MSG or msg.available()}
+
+
+def accepted_summary() -> str:
+    """The accepted types in one line: "PDF (.pdf), DOCX (.docx), ... PNG image (.png)"."""
+    return ", ".join(f"{f.name} ({', '.join(f.extensions)})"
+                     for f in accepted_formats().values())
