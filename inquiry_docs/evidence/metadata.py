@@ -49,6 +49,23 @@ def validate(changes: Changes) -> dict[str, str]:
 
 def apply(document: Document, changes: Changes, user: User) -> dict[str, tuple]:
     """Save the changes with before/after in the audit trail; queue a re-index."""
+    diff = stage(document, changes, user)
+    if diff:
+        commit_and_reindex(document)
+    return diff
+
+
+def apply_many(edits: list[tuple[Document, Changes]], user: User) -> list[Document]:
+    """apply() for several documents in one transaction and one index request (an upload's
+    files edited together); the documents that changed."""
+    changed = [document for document, changes in edits if stage(document, changes, user)]
+    if changed:
+        commit_and_reindex(*changed)
+    return changed
+
+
+def stage(document: Document, changes: Changes, user: User) -> dict[str, tuple]:
+    """Apply and audit the changes in the current transaction; the caller commits."""
     diff = {}
     for field in EDITABLE:
         before, after = getattr(document, field), getattr(changes, field)
@@ -67,7 +84,6 @@ def apply(document: Document, changes: Changes, user: User) -> dict[str, tuple]:
                  inquiry_id=document.inquiry_id, urn=document.urn,
                  changes={k: [str(b) if b is not None else None,
                               str(a) if a is not None else None] for k, (b, a) in diff.items()})
-    commit_and_reindex(document)
     return diff
 
 
