@@ -14,7 +14,16 @@ from sqlalchemy import select
 from inquiry_docs import recommendations
 from inquiry_docs.access.inquiries import create_inquiry
 from inquiry_docs.db import db
-from inquiry_docs.models import Batch, Coding, Document, DocumentTag, Inquiry, Membership, User
+from inquiry_docs.models import (
+    Batch,
+    BatchItem,
+    Coding,
+    Document,
+    DocumentTag,
+    Inquiry,
+    Membership,
+    User,
+)
 from inquiry_docs.recommendations import links
 from inquiry_docs.review import bundles, notes, productions, redactions, tags
 from inquiry_docs.search import batch as batch_search
@@ -136,7 +145,8 @@ GET_TABLE: dict[str, dict[str, set[int]]] = {
 AUTH_STEPS = dict.fromkeys(ROLES, OK | REDIRECT)
 POST_ONLY = {"auth.logout", "documents.retry", "review.document_tags", "review.note_add",
              "redactions.words", "redactions.remove", "redactions.approve",
-             "redactions.approve_all", "redactions.release", "productions.rebuild"}
+             "redactions.approve_all", "redactions.release", "productions.rebuild",
+             "upload.details", "upload.bulk", "upload.dismiss"}
 
 
 def expected(endpoint: str, role: str) -> set[int]:
@@ -156,7 +166,9 @@ def expected(endpoint: str, role: str) -> set[int]:
 @pytest.fixture
 def world(app, admin_client, inquiry):
     """Two inquiries, one document in OLD, a user per role, and their clients."""
-    upload(admin_client, inquiry, [(samples.make_pdf(["matrix text"]), "m.pdf")])
+    # One upload: a stored file, and an empty one that is refused (kept as a record only).
+    upload(admin_client, inquiry, [(samples.make_pdf(["matrix text"]), "m.pdf"),
+                                   (b"", "refused.pdf")])
     other = create_inquiry("ROT", "Rotherham")
     users = {"admin": db.session.execute(select(User).where(User.is_admin)).scalar_one()}
     for role in MEMBERS:
@@ -188,6 +200,8 @@ def world(app, admin_client, inquiry):
         "saved_id": saved.id,
         "document_id": document.id,
         "batch_id": db.session.execute(select(Batch.id)).scalar_one(),
+        "refused_id": db.session.execute(select(BatchItem.id).where(
+            BatchItem.outcome == "rejected")).scalar_one(),
         "user_id": reader.id,
         "membership_id": db.session.execute(select(Membership.id).where(
             Membership.user_id == reader.id)).scalar_one(),
@@ -298,6 +312,17 @@ def test_post_routes_refuse_the_wrong_roles_and_change_nothing(app, world):
                           "apply_tag": ids["tag_id"]},
          {"reader", "researcher", "secretariat", "outsider"}, {403}),
         ("/admin/audit/anchor", {}, set(MEMBERS) | {"outsider"}, {403}),
+        # An upload's page is its sender's (the admin's here): others get a plain 404.
+        (f"/upload/batches/{ids['batch_id']}/details",
+         {f"doc-{ids['document_id']}-doc_type": "report",
+          f"doc-{ids['document_id']}-was_doc_type": "other"}, set(MEMBERS) | {"outsider"},
+         {404}),
+        (f"/upload/batches/{ids['batch_id']}/bulk",
+         {"file": ids["document_id"], "bulk-doc_type": "report", "bulk-source": "hijacked"},
+         set(MEMBERS) | {"outsider"}, {404}),
+        # A refused file is dismissed by those who may upload to its inquiry only.
+        (f"/upload/refused/{ids['refused_id']}/dismiss", {},
+         {"reader", "researcher", "legal", "outsider"}, {404}),
     ]
     box = {"page": "1", "left": "1", "top": "1", "width": "5", "height": "5", "reason": "pii"}
     doc, red = ids["document_id"], ids["redaction_id"]
@@ -328,6 +353,8 @@ def test_post_routes_refuse_the_wrong_roles_and_change_nothing(app, world):
             assert clients[role].post(url, data=data).status_code in REDIRECT
     db.session.refresh(document)
     assert (document.title, document.marking, document.status, document.attempts) == before
+    assert (document.doc_type, document.source) == ("other", "")
+    assert db.session.get(BatchItem, ids["refused_id"]).dismissed_at is None
     from inquiry_docs.models import EvidenceLink, Recommendation
 
     assert db.session.execute(select(EvidenceLink.stance)).scalars().all() == ["supports"]
@@ -343,6 +370,24 @@ def test_post_routes_refuse_the_wrong_roles_and_change_nothing(app, world):
         == [("approved", "pii")]
     assert not document.redacted_release
     assert len(db.session.execute(select(Production)).scalars().all()) == 1
+
+
+def test_refused_files_are_listed_and_dismissed_only_where_the_user_may_upload(app, world):
+    clients, ids, _ = world
+    for role in ("reader", "researcher", "legal", "outsider"):
+        page = clients[role].get("/documents/attention").get_data(as_text=True)
+        assert "refused.pdf" not in page, role
+    page = clients["secretariat"].get("/documents/attention").get_data(as_text=True)
+    assert "refused.pdf" in page and "The file is empty." in page
+    # Not the sender, so the upload's own page stays closed; the list is open.
+    assert f"/upload/batches/{ids['batch_id']}" not in page
+    response = clients["secretariat"].post(f"/upload/refused/{ids['refused_id']}/dismiss",
+                                           data={"back": "batch"})
+    assert response.status_code == 302 and response.headers["Location"].endswith(
+        "/documents/attention")
+    assert db.session.get(BatchItem, ids["refused_id"]).dismissed_at is not None
+    assert "refused.pdf" not in clients["admin"].get("/documents/attention").get_data(
+        as_text=True)
 
 
 def test_upload_to_an_inquiry_outside_the_path_of_membership_is_refused(app, world):

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from .. import extract
 from ..access import audit, audit_query, permissions
 from ..db import db, to_int
-from ..evidence import citations, ingest, metadata, page_images
+from ..evidence import citations, ingest, metadata, page_images, refused
 from ..insight import versions
 from ..models import STATUS_LABELS, Document, Page, Status
 from ..review import hit_boxes, redacted, released
@@ -74,7 +74,8 @@ def attention():
         permissions.visible_documents(who).where(Document.status.in_(ATTENTION))
         .order_by(Document.id.desc()).limit(500)
     ).scalars().all()
-    return render_template("documents/attention.html", documents=documents)
+    return render_template("documents/attention.html", documents=documents,
+                           refused_files=refused.waiting(who))
 
 
 @bp.route("/<int:document_id>")
