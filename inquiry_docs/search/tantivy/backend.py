@@ -231,19 +231,29 @@ class TantivyBackend:
         return compiled, " ".join(n for n in (parsed.notice, *compiled.notices) if n)
 
     def _reach(self, scope: Scope) -> Query | None:
-        """The user's reach as a query clause (None: nothing is within reach)."""
+        """The user's reach as a query clause (None: nothing is within reach).
+
+        Inquiries with the same grant share one clause, and value sets are ORs of term
+        queries: a term_set_query reads every posting of its terms (all pages within
+        reach) on each search, where term queries skip to the pages the words matched.
+        """
         schema = self.schema
-        allowed = []
+        grants: dict[tuple[tuple[str, ...], bool], list[int]] = {}
         for inquiry_id in scope.inquiry_ids:
-            markings = list(scope.markings_for(inquiry_id))
-            if not markings:
-                continue
-            parts = [(Occur.Must, Query.term_query(schema, "inquiry", inquiry_id)),
-                     (Occur.Must, Query.term_set_query(schema, "marking", markings))]
-            if not scope.sees_restricted(inquiry_id):
+            markings = tuple(sorted(scope.markings_for(inquiry_id)))
+            if markings:
+                key = (markings, scope.sees_restricted(inquiry_id))
+                grants.setdefault(key, []).append(inquiry_id)
+        allowed = []
+        for (markings, restricted), inquiry_ids in grants.items():
+            parts = [(Occur.Must, _any_term(schema, "inquiry", sorted(inquiry_ids))),
+                     (Occur.Must, _any_term(schema, "marking", list(markings)))]
+            if not restricted:
                 parts.append((Occur.Must, Query.term_query(schema, "restricted", False)))
-            allowed.append((Occur.Should, Query.boolean_query(parts)))
-        return Query.boolean_query(allowed) if allowed else None
+            allowed.append(Query.boolean_query(parts))
+        if len(allowed) == 1:
+            return allowed[0]
+        return Query.boolean_query([(Occur.Should, q) for q in allowed]) if allowed else None
 
     def _within(self, query: Query, scope: Scope, filters: Filters | None,
                 extra: list[tuple[Occur, Query]] = ()) -> Query | None:
@@ -401,6 +411,13 @@ class TantivyBackend:
         if self._marker is None:
             self._marker = marking_tokenizer()
         return self._marker
+
+
+def _any_term(schema: tantivy.Schema, name: str, values: list) -> Query:
+    if len(values) == 1:
+        return Query.term_query(schema, name, values[0])
+    return Query.boolean_query([(Occur.Should, Query.term_query(schema, name, v))
+                                for v in values])
 
 
 def _too_slow(seconds: float) -> QueryTooBroad:
