@@ -24,7 +24,7 @@ from inquiry_docs.review import coding, tags
 from inquiry_docs.search import backend
 from inquiry_docs.search import query as ql
 from inquiry_docs.search.facets import Filters
-from inquiry_docs.search.snippets import match_spans
+from inquiry_docs.search.snippets import match_spans, snippet
 from inquiry_docs.search.tantivy import collect
 from inquiry_docs.search.tantivy.compile import build, exact_words, stems
 from tests import samples
@@ -61,25 +61,36 @@ def world(app, admin):
 OUT_OF_REACH = ("secret", "restricted", "other")
 
 
-@pytest.mark.parametrize("exact_limit", [collect.EXACT_LIMIT, 1])
+# How the documents are counted: every page read (the pool holds them all), a terms
+# aggregation (exact), or an estimate past the exact limit.
+PATHS = {"pool": (collect.EXACT_LIMIT, 200, 50), "aggregation": (collect.EXACT_LIMIT, 1, 1),
+         "estimate": (1, 1, 1)}
+
+
+@pytest.mark.parametrize("path", list(PATHS))
 def test_out_of_reach_documents_never_appear_in_counts_facets_or_results(app, world, admin,
-                                                                         exact_limit):
+                                                                         monkeypatch, path):
     docs, reader = world
     search = backend()
-    search.exact_limit = exact_limit  # 1: every search here takes the estimated path
+    exact_limit, pool, limit = PATHS[path]
+    search.exact_limit = exact_limit
+    monkeypatch.setattr(collect, "POOL_MIN", pool)
+    monkeypatch.setattr(collect, "POOL_PER_DOCUMENT", 1)
+    monkeypatch.setattr(collect, "SAMPLE_POOL", pool)
     scope = scope_for(reader)
     hidden = {docs[n].id for n in OUT_OF_REACH}
     for query in ("harbour", "harbo*", "harbuor~1", "-zzzz", "hideaway", '"harbour page"~3'):
-        results = search.search(query, scope, facets=True, limit=50)
+        results = search.search(query, scope, facets=True, limit=limit)
         shown = {d.document_id for d in results.documents}
         assert not shown & hidden, query
-        assert results.estimated == (exact_limit == 1 and results.total_pages > 1), query
+        assert results.estimated == (path == "estimate" and results.total_pages > 1), query
         if query != "hideaway":
-            assert shown == {docs[n].id for n in "abc"}, query
-            assert results.total_documents == 3, query
+            assert shown <= {docs[n].id for n in "abc"} and len(shown) == min(3, limit), query
+            assert results.total_documents == 3, query  # an estimate of 3 is exact
         assert set(results.facets.values["inquiry"]) <= {docs["a"].inquiry_id}, query
         assert results.facets.values["restricted"].get("yes", 0) == 0, query
-        assert sum(results.facets.values["inquiry"].values()) == len(shown), query
+        counted = sum(results.facets.values["inquiry"].values())
+        assert counted == results.facet_documents <= results.total_documents, query
         _, rows = search.all_hits(query, scope)
         assert not {doc for doc, *_ in rows} & hidden, query
     for name in OUT_OF_REACH:
@@ -95,27 +106,81 @@ def test_out_of_reach_documents_never_appear_in_counts_facets_or_results(app, wo
                          ).total_documents == 3
 
 
-def test_past_the_exact_limit_counts_are_estimated_and_said_to_be(app, world, monkeypatch):
+def test_counts_are_exact_up_to_the_exact_limit_and_estimated_past_it(app, world,
+                                                                      monkeypatch):
     _, reader = world
     search = backend()
     exact = search.search("harbour", scope_for(reader), facets=True)
-    assert not exact.estimated and exact.total_pages == 6
-    search.exact_limit = 4  # 6 matching pages: past it
-    monkeypatch.setattr(collect, "POOL_MIN", 1)  # the pool grows from 10 pages
+    assert not exact.estimated and not exact.facets_sampled
+    assert (exact.total_documents, exact.total_pages, exact.facet_documents) == (3, 6, 3)
+    monkeypatch.setattr(collect, "POOL_MIN", 1)  # the pool grows from 1 page
+    monkeypatch.setattr(collect, "POOL_PER_DOCUMENT", 1)
+    monkeypatch.setattr(collect, "SAMPLE_POOL", 1)
+    search.exact_limit = 6  # 6 matching pages: at the limit, counted by the aggregation
+    counted = search.search("harbour", scope_for(reader), limit=1)
+    assert not counted.estimated and (counted.total_documents, counted.total_pages) == (3, 6)
+    search.exact_limit = 5  # past it
     results = search.search("harbour", scope_for(reader), facets=True, limit=1)
-    assert results.estimated and results.total_pages == 6
+    assert results.estimated and results.total_pages == 6  # the pages are always exact
     assert results.total_documents == 3  # the estimate is exact at this size
-    assert results.facet_documents >= 1
-    assert sum(results.facets.values["type"].values()) == results.facet_documents
     (first,) = results.documents
     assert first.total_pages == 2 and len(first.pages) == 2  # every matching page found
     ordered = search.search("harbour", scope_for(reader), sort="urn", limit=3)
     assert [d.urn for d in ordered.documents] == sorted(d.urn for d in ordered.documents)
+    assert all(p.score > 0 for d in ordered.documents for p in d.pages)  # scored all the same
+    # The results page asks for 20 documents, which a pool of all 6 pages holds: read
+    # only one page at a time, so that it stays past the limit.
+    monkeypatch.setattr(collect, "MAX_HITS", 1)
+    monkeypatch.setattr(backend(), "exact_limit", 5)
     client = app.test_client()
     login(client, reader.email)
     page = client.get("/?q=harbour").get_data(as_text=True)
-    assert "About 3 documents, 6 pages" in page
-    assert "the counts below are of its best 3 documents" in page
+    assert "6 pages in about 3 documents" in page and 'id="documents-estimated"' in page
+
+
+def test_facets_past_the_facet_limit_count_the_best_documents_and_say_so(app, world,
+                                                                         monkeypatch):
+    from inquiry_docs.search.tantivy import backend as tantivy_backend
+
+    _, reader = world
+    monkeypatch.setattr(tantivy_backend, "FACET_LIMIT", 2)
+    monkeypatch.setattr(collect, "POOL_MIN", 1)
+    monkeypatch.setattr(collect, "POOL_PER_DOCUMENT", 1)
+    monkeypatch.setattr(collect, "SAMPLE_POOL", 2)
+    results = backend().search("harbour", scope_for(reader), facets=True, limit=1)
+    assert results.facets_sampled and not results.estimated
+    assert results.facet_documents == 2 and results.total_documents == 3
+    assert sum(results.facets.values["type"].values()) == 2
+    monkeypatch.setattr(collect, "MAX_HITS", 1)  # the page's 20 would read them all
+    client = app.test_client()
+    login(client, reader.email)
+    page = client.get("/?q=harbour").get_data(as_text=True)
+    assert "3 documents, 6 pages" in page and 'id="documents-estimated"' not in page
+    assert 'id="facets-sampled"' in page and "the counts below are of its best" in page
+
+
+def test_snippets_of_the_shown_pages_are_escaped_and_marked(app, admin):
+    inquiry = create_inquiry("OLD", "Oldham")
+    hostile = ("<script>alert('x')</script> The children's & \"carers\" <b>safeguarding</b>"
+               " report; dying words, " + "filler " * 80 + "a Children SAFEGUARDED note.")
+    doc = _text(inquiry, "hostile", [hostile])
+    search = backend()
+    from inquiry_docs.search.find import page_texts
+
+    for query, marked in (("children safeguard*", ["children", "safeguarding"]),
+                          ('"the children"', ["The", "children"]), ("die", ["dying"]),
+                          ("carer", ["carers"])):
+        results = search.search(query, scope_for(admin), snippet_text=page_texts)
+        (hit,) = results.documents
+        assert hit.document_id == doc.id
+        html = str(hit.pages[0].snippet)
+        assert "<script>" not in html and "<b>" not in html, query
+        assert "&lt;b&gt;" in html or "&lt;script&gt;" in html, query
+        for word in marked:
+            assert f"<mark>{word}</mark>" in html, (query, html)
+        # The same snippet as analysing the whole page in Python gives.
+        assert hit.pages[0].snippet == snippet(hostile, search.terms_for(query),
+                                               search.tokenizer()), query
 
 
 def _meta(app) -> str:

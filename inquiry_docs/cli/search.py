@@ -40,7 +40,9 @@ def search_cmd(query: str, code: str | None, as_json: bool, limit: int) -> None:
         return
     if results.notice:
         click.echo(results.notice)
-    about = "about " if results.estimated else ""
-    click.echo(f"{about}{results.total_documents} documents, {results.total_pages} pages")
+    if results.estimated:  # the pages are counted exactly, the documents estimated
+        click.echo(f"{results.total_pages} pages in about {results.total_documents} documents")
+    else:
+        click.echo(f"{results.total_documents} documents, {results.total_pages} pages")
     for hit in hits:
         click.echo(f"{hit['urn']}  p.{hit['page']}  {hit['score']:.3f}  {hit['snippet']}")

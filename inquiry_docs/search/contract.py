@@ -75,10 +75,13 @@ class Results:
     total_pages: int
     notice: str = ""
     facets: FacetCounts | None = None  # documents per filter value, when asked for
-    # True when total_documents is an estimate (a very broad search on the tantivy
-    # backend): the facets then count only the best `facet_documents` documents.
+    # True when total_documents is an estimate (a broad search on the tantivy backend);
+    # total_pages is always exact.
     estimated: bool = False
-    facet_documents: int = 0
+    facet_documents: int = 0  # how many documents the facets counted
+    # True when the facets count only the best `facet_documents` of the matching
+    # documents (so each count is a lower bound), not all of them.
+    facets_sampled: bool = False
 
 
 class SearchBackend(Protocol):

@@ -44,7 +44,7 @@ from .files import (
     open_index,
     write_lock,
 )
-from .marking import marking_tokenizer
+from .marking import marking_tokenizer, snippet_spans
 from .schema import record, urn_of
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,9 @@ SEARCH_WORKERS = 4  # tantivy calls running at once; past the time limit one sta
 MORE_LIKE_TERMS = 12  # telling words a "more like this" search is built from
 MORE_LIKE_CANDIDATES = 40  # the source's most frequent words whose rarity is looked up
 MORE_LIKE_CHARS = 20_000  # of a document's text, enough to find them
+# Matching documents up to which facets are counted over all of them (the counting reads
+# their rows from the database); past it, over the best FACET_LIMIT, and the page says so.
+FACET_LIMIT = 1_000
 
 T = TypeVar("T")
 LABELS = Labels(tag_documents=lambda v: labels.tag_documents([v]),
@@ -231,19 +234,29 @@ class TantivyBackend:
         return compiled, " ".join(n for n in (parsed.notice, *compiled.notices) if n)
 
     def _reach(self, scope: Scope) -> Query | None:
-        """The user's reach as a query clause (None: nothing is within reach)."""
+        """The user's reach as a query clause (None: nothing is within reach).
+
+        Inquiries with the same grant share one clause, and value sets are ORs of term
+        queries: a term_set_query reads every posting of its terms (all pages within
+        reach) on each search, where term queries skip to the pages the words matched.
+        """
         schema = self.schema
-        allowed = []
+        grants: dict[tuple[tuple[str, ...], bool], list[int]] = {}
         for inquiry_id in scope.inquiry_ids:
-            markings = list(scope.markings_for(inquiry_id))
-            if not markings:
-                continue
-            parts = [(Occur.Must, Query.term_query(schema, "inquiry", inquiry_id)),
-                     (Occur.Must, Query.term_set_query(schema, "marking", markings))]
-            if not scope.sees_restricted(inquiry_id):
+            markings = tuple(sorted(scope.markings_for(inquiry_id)))
+            if markings:
+                key = (markings, scope.sees_restricted(inquiry_id))
+                grants.setdefault(key, []).append(inquiry_id)
+        allowed = []
+        for (markings, restricted), inquiry_ids in grants.items():
+            parts = [(Occur.Must, _any_term(schema, "inquiry", sorted(inquiry_ids))),
+                     (Occur.Must, _any_term(schema, "marking", list(markings)))]
+            if not restricted:
                 parts.append((Occur.Must, Query.term_query(schema, "restricted", False)))
-            allowed.append((Occur.Should, Query.boolean_query(parts)))
-        return Query.boolean_query(allowed) if allowed else None
+            allowed.append(Query.boolean_query(parts))
+        if len(allowed) == 1:
+            return allowed[0]
+        return Query.boolean_query([(Occur.Should, q) for q in allowed]) if allowed else None
 
     def _within(self, query: Query, scope: Scope, filters: Filters | None,
                 extra: list[tuple[Occur, Query]] = ()) -> Query | None:
@@ -282,13 +295,18 @@ class TantivyBackend:
         counts = FacetCounts() if facets else None
         if full is None:
             return Results(query, [], 0, 0, notice, counts)
+        sample = FACET_LIMIT if facets else 0
         found = self._limited(lambda: collect.find(searcher, full, sort, offset + limit,
-                                                   self.exact_limit))
+                                                   self.exact_limit, sample))
         shown = found.groups[offset:offset + limit]
-        if not found.complete and shown:
+        if not found.scored and shown:
             self._fill(searcher, full, shown)
+        counted, sampled = 0, False
         if counts is not None:
-            labels.count_facets(counts, [g.document_id for g in found.groups], found.pages)
+            ids, sampled = _facet_documents(found)
+            labels.count_facets(counts, ids, lambda keys: self._limited(
+                lambda: collect.matching_keys(searcher, self.schema, full, keys)))
+            counted = len(ids)
         documents = []
         for group in shown:
             pages = EXPANDED if group.document_id == expand else SHOWN
@@ -296,10 +314,10 @@ class TantivyBackend:
                 group.document_id, urn_of(group.urn_key), group.score,
                 [PageHit(n, s, Markup("")) for n, s in group.pages[:pages]],
                 len(group.pages)))
-        self._snippets(documents, terms, snippet_text)
+        self._snippets(searcher, documents, terms, snippet_text)
         return Results(query, documents, found.total_documents, found.total_pages, notice,
-                       counts, estimated=found.estimated,
-                       facet_documents=len(found.groups) if facets else 0)
+                       counts, estimated=found.estimated, facet_documents=counted,
+                       facets_sampled=sampled)
 
     def _fill(self, searcher: tantivy.Searcher, full: Query, groups: list[collect.Group]
               ) -> None:
@@ -314,11 +332,17 @@ class TantivyBackend:
             group.pages = sorted(pages.get(group.document_id, []), key=lambda p: (-p[1], p[0]))
             group.score = group.pages[0][1] if group.pages else 0.0
 
-    def _snippets(self, documents: list[DocumentHit], terms: set[str],
-                  snippet_text: SnippetSource | None) -> None:
-        tokenize = self.tokenizer()
-        texts = snippet_text({d.document_id: [p.number for p in d.pages] for d in documents}) \
-            if snippet_text and documents else {}
+    def _snippets(self, searcher: tantivy.Searcher, documents: list[DocumentHit],
+                  terms: set[str], snippet_text: SnippetSource | None) -> None:
+        """Snippets of the shown pages only, analysing only where the words can be
+        (snippet_spans); snippets.py escapes and marks them as for every backend."""
+        if not (snippet_text and documents):
+            for doc in documents:
+                for page in doc.pages:
+                    page.snippet = snippet("", terms, self.tokenizer())
+            return
+        texts = snippet_text({d.document_id: [p.number for p in d.pages] for d in documents})
+        tokenize = snippet_spans(terms, self.tokenizer())
         for doc in documents:
             for page in doc.pages:
                 page.snippet = snippet(texts.get((doc.document_id, page.number), ""), terms,
@@ -401,6 +425,22 @@ class TantivyBackend:
         if self._marker is None:
             self._marker = marking_tokenizer()
         return self._marker
+
+
+def _facet_documents(found: collect.Found) -> tuple[list[int], bool]:
+    """The documents the facets count, and whether they are only the best of them."""
+    if found.every:
+        return [g.document_id for g in found.groups], False
+    if found.documents is not None and len(found.documents) <= FACET_LIMIT:
+        return found.documents, False
+    return [g.document_id for g in found.groups[:FACET_LIMIT]], True
+
+
+def _any_term(schema: tantivy.Schema, name: str, values: list) -> Query:
+    if len(values) == 1:
+        return Query.term_query(schema, name, values[0])
+    return Query.boolean_query([(Occur.Should, Query.term_query(schema, name, v))
+                                for v in values])
 
 
 def _too_slow(seconds: float) -> QueryTooBroad:

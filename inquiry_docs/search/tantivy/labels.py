@@ -5,7 +5,7 @@ counted in a few set-based statements."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 import tantivy
@@ -136,11 +136,13 @@ def filter_clauses(schema: tantivy.Schema, filters: Filters | None
 
 
 def count_facets(counts: FacetCounts, documents: Iterable[int],
-                 pages: Iterable[tuple[int, int]]) -> None:
+                 matching: Callable[[list[int]], set[int]]) -> None:
     """Documents per facet value, for these documents; `rec` counts a document when one
-    of its `pages` (the matching ones) is linked."""
+    of its matching pages is linked: `matching` says which of the linked pages' keys
+    match the search (asked of the index, so no page list is read for it)."""
     session = db.session
     values = counts.values
+    documents = list(documents)
     for chunk in _chunks(documents):
         rows = session.execute(select(
             Document.inquiry_id, Document.doc_type, Document.source, Document.document_date,
@@ -169,17 +171,18 @@ def count_facets(counts: FacetCounts, documents: Iterable[int],
         for name, (_, default) in CODING.items():
             if len(rows) > coded:
                 values[name][default] = values[name].get(default, 0) + len(rows) - coded
-    matching: dict[int, set[int]] = {}
-    for doc, page in pages:
-        matching.setdefault(doc, set()).add(page)
-    for chunk in _chunks(matching):
+    for chunk in _chunks(documents):
+        links = session.execute(
+            select(EvidenceLink.document_id, EvidenceLink.page, REC_REF)
+            .join(Recommendation, Recommendation.id == EvidenceLink.recommendation_id)
+            .join(RecommendationSet, RecommendationSet.id == Recommendation.set_id)
+            .where(EvidenceLink.document_id.in_(chunk))).all()
+        if not links:
+            continue
+        matched = matching([page_key(doc, page) for doc, page, _ in links])
         linked: dict[str, set[int]] = {}
-        for doc, page, ref in session.execute(
-                select(EvidenceLink.document_id, EvidenceLink.page, REC_REF)
-                .join(Recommendation, Recommendation.id == EvidenceLink.recommendation_id)
-                .join(RecommendationSet, RecommendationSet.id == Recommendation.set_id)
-                .where(EvidenceLink.document_id.in_(chunk))):
-            if page in matching[doc]:
+        for doc, page, ref in links:
+            if page_key(doc, page) in matched:
                 linked.setdefault(ref, set()).add(doc)
         for ref, docs in linked.items():
             values["rec"][ref] = values["rec"].get(ref, 0) + len(docs)

@@ -3,6 +3,8 @@ the index's own analysers (schema.py), run in Rust, so a mark agrees with what m
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from heapq import merge
 
@@ -41,3 +43,66 @@ def marking_tokenizer() -> Callable[[str], Iterable[Mark]]:
 
     tokens.spans = spans  # type: ignore[attr-defined]
     return tokens
+
+
+
+def snippet_spans(terms: set[str], tokens: Callable[[str], Iterable[Mark]]
+                  ) -> Callable[[str], Iterable[Mark]]:
+    """`tokens` (a `marking_tokenizer`) for one search's snippets, analysing only the
+    parts of a page that can hold one of `terms`: analysing a whole page costs about
+    0.3 ms, and a results page shows sixty.
+
+    A C-speed regular expression finds where a word could begin with one of the terms
+    (a stem's letters but the last two, two at least, `i` also as `y`: Porter2 changes
+    at most a stem's last two letters and adds an `e`, as `biliti` -> `ble`, `hoping` ->
+    `hope`, `dying` -> `die`; an exact word in full). Only the runs of non-space characters around
+    those places are analysed: no token spans a space, so each is analysed as in the
+    whole page. The spans are the same; the window and the escaping stay snippets.py's.
+    """
+    candidates = _candidates(terms)
+
+    def spans(s: str, wanted: set[str]) -> list[tuple[int, int]]:
+        if wanted != terms or candidates is None:  # other words: the whole page
+            return tokens.spans(s, wanted)  # type: ignore[attr-defined]
+        runs: list[tuple[int, int]] = []
+        for hit in candidates.finditer(s):
+            if runs and hit.start() < runs[-1][1]:
+                continue  # inside the run already taken
+            begin = s.rfind(" ", 0, hit.start()) + 1
+            end = s.find(" ", hit.end())
+            runs.append((begin, len(s) if end == -1 else end))
+        if not runs:
+            return []
+        # The runs joined by spaces and analysed in one call, then put back in place.
+        starts, pieces, at = [], [], 0
+        for begin, end in runs:
+            starts.append((at, begin))
+            pieces.append(s[begin:end])
+            at += end - begin + 1
+        found = []
+        for a, b in tokens.spans(" ".join(pieces), wanted):  # type: ignore[attr-defined]
+            joined, begin = starts[bisect_right(starts, (a, len(s))) - 1]
+            found.append((begin + a - joined, begin + b - joined))
+        return found
+
+    def tokenize(s: str) -> Iterable[Mark]:
+        return tokens(s)
+
+    tokenize.spans = spans  # type: ignore[attr-defined]
+    return tokenize
+
+
+def _candidates(terms: set[str]) -> re.Pattern | None:
+    """Where a token that analyses to one of `terms` can start (None: anywhere)."""
+    parts = []
+    for term in sorted(terms):
+        if term.startswith(EXACT_MARK):
+            word = term[len(EXACT_MARK):]
+        else:
+            word = term[:max(min(2, len(term)), len(term) - 2)]
+        if not word:
+            return None
+        parts.append("".join("[iy]" if c == "i" else re.escape(c) for c in word))
+    if not parts:
+        return None
+    return re.compile(r"(?<!\w)(?:" + "|".join(parts) + ")", re.IGNORECASE)
