@@ -51,6 +51,8 @@ class User(db.Model):
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     # argon2 hashes of unused one-time recovery codes, as a JSON list
     recovery_codes: Mapped[str] = mapped_column(Text, default="[]")
+    # The interface language the user chose ("en", "cy"); None follows the browser.
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     memberships: Mapped[list[Membership]] = relationship(back_populates="user",
                                                          order_by="Membership.id")

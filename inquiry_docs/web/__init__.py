@@ -43,6 +43,7 @@ def register(app: Flask) -> None:
         health,
         inquiries,
         insight,
+        language,
         lists,
         productions,
         recommendation_sets,
@@ -55,7 +56,7 @@ def register(app: Flask) -> None:
 
     for module in (auth, enrolment, about, account, inquiries, documents, upload, search,
                    lists, review, redactions, productions, recommendations, recommendation_sets,
-                   admin, api, health, insight):
+                   admin, api, health, insight, language):
         app.register_blueprint(module.bp)
 
     from ..search.contract import IndexDamaged, IndexOutdated

@@ -37,7 +37,7 @@ PENDING = "signin_pending"
 PENDING_SECONDS = 300
 MAX_PASSWORD = 1000
 # The accessibility statement and privacy notice stay open to everyone, whatever is pending.
-PUBLIC_PAGES = frozenset({"about.accessibility", "about.privacy"})
+PUBLIC_PAGES = frozenset({"about.accessibility", "about.privacy", "language.choose"})
 # A user who must change their password may reach only these.
 ALLOWED_WHILE_CHANGING = frozenset({"auth.change_password", "auth.logout", "static"}
                                    | PUBLIC_PAGES)
