@@ -3,6 +3,7 @@
 #              stacks at once: SQLite + Whoosh, and PostgreSQL + Redis (see README, Tests)
 # make test-sqlite / make test-postgres — the suite on one stack (PYTEST_ARGS=... to narrow it)
 # make bench — run the benchmarks (not part of make test); results go to docs/benchmarks.md
+# make translations — gather the interface strings, update the Welsh catalogue, compile it
 # make assets — rebuild the committed CSS/JS from npm packages (see assets/README.md)
 
 PYTHON ?= python3
@@ -16,7 +17,7 @@ PYTEST_ARGS ?=
 # pip's and the database tools' own output goes here; the steps and their outcome are shown.
 SETUP_LOG := $(VENV)/setup.log
 
-.PHONY: run test lint bench assets clean $(STACKS:%=test-%)
+.PHONY: run test lint bench assets translations clean $(STACKS:%=test-%)
 
 $(BIN)/python:
 	@echo "==> Creating the Python environment in $(VENV)"
@@ -62,6 +63,17 @@ $(STACKS:%=test-%): test-%: $(VENV)/.installed-test node_modules/.package-lock.j
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/ingest.py
+
+# The catalogues live in inquiry_docs/translations (messages.pot, cy/LC_MESSAGES/messages.po
+# and the compiled .mo, all committed); tests/test_translations.py fails on a string missing
+# from them. See docs/translating.md.
+LOCALES := inquiry_docs/translations
+translations: $(VENV)/.installed-test
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 \
+		--no-location --sort-output --omit-header -o $(LOCALES)/messages.pot .
+	$(BIN)/pybabel -q update -i $(LOCALES)/messages.pot -d $(LOCALES) -l cy --init-missing \
+		--no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date
+	$(BIN)/pybabel -q compile -d $(LOCALES) -l cy --statistics
 
 assets: node_modules/.package-lock.json
 	bash assets/build.sh

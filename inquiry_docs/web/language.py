@@ -8,7 +8,7 @@ is translated: document text, tags, names and everything users typed stay as wri
 from __future__ import annotations
 
 from flask import Blueprint, Flask, current_app, redirect, request
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, get_locale, refresh
 
 from ..access import audit
 from ..db import db
@@ -43,6 +43,9 @@ def html_lang() -> str:
 def init_app(app: Flask) -> None:
     Babel(app, locale_selector=choose_locale, default_locale=DEFAULT,
           default_translation_directories="translations")
+    # Babel keeps the chosen locale on `g`, which outlives a request when an app context
+    # is reused (the tests do): choose afresh for each request.
+    app.before_request(refresh)
     app.jinja_env.policies["ext.i18n.trimmed"] = True  # {% trans %} blocks ignore line breaks
     app.jinja_env.globals.update(LANGUAGES=LANGUAGES, html_lang=html_lang,
                                  current_language=lambda: str(get_locale() or DEFAULT))
