@@ -36,7 +36,7 @@ def _words(text: str) -> bool:
     text = " ".join(text.split())
     if not LETTER.search(text) or text in NOT_TRANSLATED:
         return False
-    tokens = [t.strip(".,;:()[]–—-·|/") for t in text.split()]
+    tokens = [t.strip(".,;:()[]\u2013\u2014-·|/") for t in text.split()]
     return not all(not t or ACRONYM.match(t) or not LETTER.search(t) for t in tokens)
 
 
@@ -116,7 +116,7 @@ def template_constants(path: Path, env: Environment) -> list[tuple[int, str]]:
 
 
 def templates() -> dict[str, list[tuple[int, str]]]:
-    env = Environment(extensions=[i18n])
+    env = Environment(extensions=[i18n], autoescape=True)  # parsed, never rendered
     result = {}
     for path in sorted((ROOT / "templates").rglob("*.html")):
         found = template_text(path) + template_constants(path, env)
@@ -127,7 +127,7 @@ def templates() -> dict[str, list[tuple[int, str]]]:
 
 # ---- Python --------------------------------------------------------------------------
 
-_SENTENCE = re.compile(r"^[\W\d]*[A-Z][\w'’]*[ ,]")  # "Enter your email", "Page 3, ..."
+_SENTENCE = re.compile(r"^[\W\d]*[A-Z][\w'\u2019]*[ ,]")  # "Enter your email", "Page 3, ..."
 _QUIET_CALLS = {"debug", "info", "warning", "error", "exception", "critical", "record",
                 "getLogger", "execute", "text", "echo", "secho", "ClickException",
                 "BadParameter", "option", "argument", "command", "group", "UsageError"}

@@ -60,12 +60,11 @@ def choose():
         return redirect(back)
     response = redirect(back)
     user = guard.user()
-    if user is not None:
-        if user.language != language:
-            audit.record("language_changed", user=user, object_type="user",
-                         object_id=user.id, language=language)
-            user.language = language
-            db.session.commit()
+    if user is not None and user.language != language:
+        audit.record("language_changed", user=user, object_type="user",
+                     object_id=user.id, language=language)
+        user.language = language
+        db.session.commit()
     response.set_cookie(COOKIE, language, max_age=COOKIE_SECONDS, httponly=True,
                         samesite="Lax", secure=current_app.config.get(
                             "SESSION_COOKIE_SECURE", False))
