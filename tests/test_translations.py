@@ -152,7 +152,8 @@ def test_an_unknown_language_or_outside_address_changes_nothing(client):
 
 
 def test_dates_and_numbers_follow_the_language(app):
-    render = app.jinja_env.from_string("{{ when | date }} · {{ when | datetime }} · {{ n | number }}")
+    render = app.jinja_env.from_string(
+        "{{ when | date }} · {{ when | datetime }} · {{ n | number }}")
     when = datetime(2026, 12, 7, 9, 5)
     with app.test_request_context(headers={"Accept-Language": "cy"}):
         refresh()  # the app context (and Babel's choice on g) is the test's own
