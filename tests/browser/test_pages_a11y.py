@@ -510,3 +510,52 @@ def test_link_form_choices_are_named_with_the_section_closed_and_open(
     expect(admin_page.locator(".govuk-notification-banner")).to_contain_text(
         "linked to recommendation")
     check_page(admin_page, console_errors, axe_check)
+
+
+@pytest.fixture
+def welsh_page(browser: Any, server: LiveServer, signed_in, review_data,
+               console_errors) -> Iterator[Any]:
+    """The admin's pages with a browser that asks for Welsh first."""
+    context = browser.new_context(base_url=server.url, storage_state=signed_in,
+                                  locale="cy-GB")
+    page = context.new_page()
+    watch_console(page, console_errors)
+    yield page
+    context.close()
+
+
+def test_every_page_in_welsh_is_accessible(welsh_page, console_errors, axe_check):
+    """The same pages once in Welsh: lang="cy", the navigation in Welsh, axe finds nothing.
+    (Only the interface is translated; the documents' own words stay as written.)"""
+    for path, status, _text in PAGES:
+        console_errors.clear()  # each page answers for its own console
+        response = welsh_page.goto(path)
+        assert response is not None and response.status == status, path
+        assert welsh_page.locator("html").get_attribute("lang") == "cy", path
+        expect(welsh_page.get_by_role("link", name="Dogfennau", exact=True)).to_be_visible()
+        check_page(welsh_page, console_errors, axe_check, status)
+
+
+def test_the_language_switch_works_by_keyboard(welsh_page, server, console_errors, axe_check):
+    welsh_page.goto("/documents/")
+    switch = welsh_page.get_by_role("navigation", name="Iaith")
+    expect(switch.locator("[aria-current]")).to_have_text("Cymraeg")
+    switch.get_by_role("button", name="English").focus()
+    welsh_page.keyboard.press("Enter")
+    expect(welsh_page.locator("html")).to_have_attribute("lang", "en-GB")
+    assert welsh_page.url.endswith("/documents/")
+    # Kept on the account: the browser still asks for Welsh, the pages stay English.
+    welsh_page.reload()
+    expect(welsh_page.get_by_role("link", name="Documents", exact=True)).to_be_visible()
+    check_page(welsh_page, console_errors, axe_check)
+    welsh_page.get_by_role("navigation", name="Language").get_by_role(
+        "button", name="Cymraeg").click()
+    expect(welsh_page.locator("html")).to_have_attribute("lang", "cy")
+    # The account as it was (following the browser), for the module's other tests.
+    from inquiry_docs.db import db
+    from inquiry_docs.models import User
+
+    with server.app.app_context():
+        db.session.execute(db.update(User).values(language=None))
+        db.session.commit()
+        db.session.remove()
