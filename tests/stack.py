@@ -1,7 +1,8 @@
 """The stack the suite runs on: INQUIRY_DOCS_TEST_STACK=sqlite (the default) or postgres.
 
 sqlite    SQLite files and the Huey SQLite queue under each test's tmp_path, searched by
-          the Whoosh index in INDEX_DIR (the embedded default of a fresh installation).
+          the Whoosh index in INDEX_DIR (the embedded default of a fresh installation);
+          the database file is a copy of one migrated once per session.
 postgres  a fresh PostgreSQL database per app on the session's throwaway cluster, cloned
           from a template migrated once, searched by the PostgreSQL search backend
           (SEARCH_BACKEND=postgres: the search rows live in that database), and a Redis
@@ -20,7 +21,9 @@ A test of what only one stack has is marked `stack(name)` and deselected on the 
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 import threading
 from pathlib import Path
@@ -52,9 +55,54 @@ def settings(tmp_path: Path) -> dict[str, Any]:
                 "SEARCH_BACKEND": "postgres",
                 # An immediate queue ignores it; the sign-in throttle keeps its counts there.
                 "QUEUE_URL": services.redis_url(tmp_path)}
+    _sqlite_copy(tmp_path / "db.sqlite")
     return {"DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite",
             "SEARCH_BACKEND": "whoosh",
             "QUEUE_URL": f"sqlite:///{tmp_path}/queue.db"}
+
+
+def _migrate(directory: str, database_url: str) -> None:
+    """Run the migrations on an empty database (used for both stacks' templates)."""
+    from inquiry_docs import create_app
+    from inquiry_docs.db import db, upgrade_database
+
+    app = create_app({
+        "INSTANCE_DIR": f"{directory}/instance", "UPLOAD_DIR": f"{directory}/uploads",
+        "INDEX_DIR": f"{directory}/index", "SECRET_KEY": "template",
+        "DATABASE_URL": database_url,
+        "QUEUE_URL": "memory://", "QUEUE_IMMEDIATE": True, "TESTING": True,
+    })
+    with app.app_context():
+        upgrade_database()
+        db.session.remove()
+        db.engine.dispose()  # closes the SQLite WAL; PostgreSQL's TEMPLATE needs it unused
+
+
+_sqlite_template: Path | None = None
+_sqlite_lock = threading.Lock()
+
+
+def _sqlite_copy(path: Path) -> None:
+    """Give `path` a copy of a SQLite database migrated once per session, unless it exists.
+
+    Migrating an empty SQLite file takes about a second; copying the result a millisecond.
+    The app's own upgrade_database() then finds it at the newest revision, as the postgres
+    stack's copies of its template are.
+    """
+    global _sqlite_template
+    if path.exists():
+        return
+    with _sqlite_lock:
+        if _sqlite_template is None:
+            directory = Path(tempfile.mkdtemp(prefix="inquiry-docs-sqlite-template-"))
+            atexit.register(shutil.rmtree, directory, ignore_errors=True)
+            _migrate(str(directory), f"sqlite:///{directory}/db.sqlite")
+            leftovers = {p.name for p in directory.glob("db.sqlite-*")}
+            if leftovers:
+                raise RuntimeError(f"the template left {leftovers} behind: not closed")
+            _sqlite_template = directory / "db.sqlite"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(_sqlite_template, path)
 
 
 class PostgresStack:
@@ -74,21 +122,9 @@ class PostgresStack:
 
     def _migrate_template(self) -> None:
         """Run the migrations once; each test's database is a cheap copy of the result."""
-        from inquiry_docs import create_app
-        from inquiry_docs.db import db, upgrade_database
-
         self.postgres.execute(f"CREATE DATABASE {self.TEMPLATE}")
         with tempfile.TemporaryDirectory(prefix="inquiry-docs-template-") as tmp:
-            app = create_app({
-                "INSTANCE_DIR": f"{tmp}/instance", "UPLOAD_DIR": f"{tmp}/uploads",
-                "INDEX_DIR": f"{tmp}/index", "SECRET_KEY": "template",
-                "DATABASE_URL": self.postgres.database_url(self.TEMPLATE),
-                "QUEUE_URL": "memory://", "QUEUE_IMMEDIATE": True, "TESTING": True,
-            })
-            with app.app_context():
-                upgrade_database()
-                db.session.remove()
-                db.engine.dispose()  # CREATE DATABASE ... TEMPLATE needs it unused
+            _migrate(tmp, self.postgres.database_url(self.TEMPLATE))
 
     def _for(self, tmp_path: Path) -> tuple[str, int]:
         key = str(tmp_path)
