@@ -32,6 +32,8 @@ from typing import Any
 from tests.services import Postgres, Redis
 
 STACKS = ("sqlite", "postgres")
+# The stack that runs the tests marked `stack_free` (deselected on the other).
+STACK_FREE_ON = "sqlite"
 NAME = os.environ.get("INQUIRY_DOCS_TEST_STACK", "sqlite") or "sqlite"
 if NAME not in STACKS:
     raise RuntimeError(f"INQUIRY_DOCS_TEST_STACK={NAME!r}: choose one of {', '.join(STACKS)}")
