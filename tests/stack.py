@@ -13,10 +13,27 @@ postgres  a fresh PostgreSQL database per app on the session's throwaway cluster
 under tmp_path gets these settings from conftest's make_config/build_app, the browser
 tests' live servers and the tests that run the command line in a subprocess.
 
-A test about what only one search backend has says so: `conftest.with_whoosh` (or
-SEARCH_BACKEND="whoosh" in its own app's settings) for the Whoosh index's files, which
-it then tests on both stacks, or the search_app fixture for both backends on either stack.
-A test of what only one stack has is marked `stack(name)` and deselected on the other.
+What runs where (each rule deselects at collection, in conftest's
+pytest_collection_modifyitems; nothing is skipped):
+
+- A test of what only one stack has is marked `stack(name)` and deselected on the other.
+- The search, access and fault tests parametrised over the search backends (the
+  search_app fixture, test_api's on_each_backend, test_relevance, on_tantivy_too's
+  tantivy run) run each backend on its own stack, conftest.BACKEND_STACK: Whoosh and
+  tantivy on sqlite, PostgreSQL search on postgres (the parameter carries a `stack`
+  mark). A run elsewhere would differ only by the database holding the rows, so between
+  the two stacks of `make test` each such test runs once on each of the three backends.
+- The tests of an embedded index's own files (`conftest.with_whoosh`, `with_embedded`,
+  EMBEDDED, test_crash's tantivy run, test_tantivy_search) keep Whoosh and tantivy on
+  both stacks, as an installation may pair either with PostgreSQL.
+- A module marked `pytest.mark.stack_free(reason)` (extraction, the sandbox, the
+  benchmarks' smoke runs on servers of their own, parsers, charts, settings, storage,
+  the import rules) uses no database, queue or search of the stack's: it runs on
+  STACK_FREE_ON only. Such a test may not ask for the stack's fixtures (conftest's
+  STACK_FIXTURES, checked at collection) and while it runs `settings()` and the other
+  entry points here raise, so a wrongly marked test fails rather than runs half-tested.
+
+test_stack_split.py collects both stacks and checks the first two rules and the last.
 """
 
 from __future__ import annotations
