@@ -193,6 +193,23 @@ def redis_server():
 # copied from a migrated template, so each test starts empty and no test waits on Alembic.
 
 SEARCH_BACKENDS = ("whoosh", "tantivy", "postgres")
+# The stack each backend's runs of the search, access and fault tests belong to: the
+# embedded indexes on SQLite's, PostgreSQL search on PostgreSQL's. Elsewhere a run would
+# differ from this one only by the database the rows live in, so it is deselected there
+# (a `stack` mark on the parameter) and every test still runs on all three backends
+# once per `make test` (test_stack_split.py checks it).
+BACKEND_STACK = {"whoosh": "sqlite", "tantivy": "sqlite", "postgres": "postgres"}
+
+
+def backend_params(*names: str | None) -> list[Any]:
+    """Parameters naming search backends, each marked with the stack it runs on (None, the
+    stack's own backend, runs on both)."""
+    return [name if name is None
+            else pytest.param(name, marks=pytest.mark.stack(BACKEND_STACK[name]))
+            for name in names]
+
+
+SEARCH_BACKEND_PARAMS = backend_params(*SEARCH_BACKENDS)
 
 
 @pytest.fixture(scope="session")
@@ -232,9 +249,9 @@ def search_backend_config(request, backend: str) -> Iterator[dict[str, Any]]:
         yield {"DATABASE_URL": url, "SEARCH_BACKEND": "postgres"}
 
 
-@pytest.fixture(params=SEARCH_BACKENDS)
+@pytest.fixture(params=SEARCH_BACKEND_PARAMS)
 def search_app(request, tmp_path: Path) -> Iterator[Flask]:
-    """The `app` fixture, once per search backend."""
+    """The `app` fixture, once per search backend (each on its stack: BACKEND_STACK)."""
     for overrides in search_backend_config(request, request.param):
         app = build_app(tmp_path, **overrides)
         with app.app_context():
@@ -253,9 +270,10 @@ with_embedded = pytest.mark.parametrize("app", EMBEDDED, indirect=True)
 
 
 # A test of searching, access or labels written on the `app` fixture: on the stack's own
-# search backend, and again on tantivy (which reads labels from the database).
-on_tantivy_too = pytest.mark.parametrize("app", [None, "tantivy"], ids=["stack", "tantivy"],
-                                         indirect=True)
+# search backend, and again on tantivy (which reads labels from the database) on the
+# sqlite stack, tantivy's in BACKEND_STACK.
+on_tantivy_too = pytest.mark.parametrize("app", backend_params(None, "tantivy"),
+                                         ids=["stack", "tantivy"], indirect=True)
 
 
 def index_folder(app: Flask) -> Path:
@@ -268,15 +286,55 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """A test marked `stack(name)` tests what only that stack has: on the other stack it is
-    deselected (not collected), so no skip stands in for a missing run."""
+    """A test marked `stack(name)` (itself, its module or one of its parameters) runs only
+    on that stack: on the other it is deselected (not collected), so no skip stands in for
+    a missing run. Every `stack` mark a test carries must name the stack under test."""
     kept, other = [], []
     for item in items:
-        marker = item.get_closest_marker("stack")
-        (other if marker is not None and stack.NAME not in marker.args else kept).append(item)
+        elsewhere = any(stack.NAME not in marker.args for marker in item.iter_markers("stack"))
+        if item.get_closest_marker("stack_free") is not None:
+            _check_stack_free(item)
+            elsewhere = elsewhere or stack.NAME != stack.STACK_FREE_ON
+        (other if elsewhere else kept).append(item)
     if other:
         config.hook.pytest_deselected(items=other)
         items[:] = kept
+
+
+# The fixtures that reach the stack's database, queue, search or servers. A `stack_free`
+# test may ask for none of them (checked at collection), and while it runs the stack's
+# settings refuse to be read (_stack_free_guard), so a test wrongly marked fails on both.
+STACK_FIXTURES = frozenset({
+    "app", "client", "runner", "search_app", "inquiry", "admin", "admin_client",
+    "postgres_server", "redis_server", "redis_url", "postgres_template",
+    "live_server", "live_server_config", "page",
+})
+
+
+def _check_stack_free(item: pytest.Item) -> None:
+    reason = item.get_closest_marker("stack_free").args
+    if not reason or not reason[0]:
+        raise pytest.UsageError(f"{item.nodeid}: stack_free(reason) needs its reason")
+    used = STACK_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+    if used:
+        raise pytest.UsageError(f"{item.nodeid} is marked stack_free but uses the stack's "
+                                f"{', '.join(sorted(used))}")
+
+
+@pytest.fixture(autouse=True)
+def _stack_free_guard(request: pytest.FixtureRequest) -> Iterator[None]:
+    if request.node.get_closest_marker("stack_free") is None:
+        yield
+        return
+
+    def refuse(*_args: Any, **_kwargs: Any) -> Any:
+        raise AssertionError(f"{request.node.nodeid} is marked stack_free but reached "
+                             "the stack under test (tests/stack.py)")
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("settings", "is_postgres", "postgres", "_running"):
+            patch.setattr(stack, name, refuse)
+        yield
 
 
 @pytest.fixture

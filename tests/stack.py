@@ -1,7 +1,8 @@
 """The stack the suite runs on: INQUIRY_DOCS_TEST_STACK=sqlite (the default) or postgres.
 
 sqlite    SQLite files and the Huey SQLite queue under each test's tmp_path, searched by
-          the Whoosh index in INDEX_DIR (the embedded default of a fresh installation).
+          the Whoosh index in INDEX_DIR (the embedded default of a fresh installation);
+          the database file is a copy of one migrated once per session.
 postgres  a fresh PostgreSQL database per app on the session's throwaway cluster, cloned
           from a template migrated once, searched by the PostgreSQL search backend
           (SEARCH_BACKEND=postgres: the search rows live in that database), and a Redis
@@ -12,15 +13,34 @@ postgres  a fresh PostgreSQL database per app on the session's throwaway cluster
 under tmp_path gets these settings from conftest's make_config/build_app, the browser
 tests' live servers and the tests that run the command line in a subprocess.
 
-A test about what only one search backend has says so: `conftest.with_whoosh` (or
-SEARCH_BACKEND="whoosh" in its own app's settings) for the Whoosh index's files, which
-it then tests on both stacks, or the search_app fixture for both backends on either stack.
-A test of what only one stack has is marked `stack(name)` and deselected on the other.
+What runs where (each rule deselects at collection, in conftest's
+pytest_collection_modifyitems; nothing is skipped):
+
+- A test of what only one stack has is marked `stack(name)` and deselected on the other.
+- The search, access and fault tests parametrised over the search backends (the
+  search_app fixture, test_api's on_each_backend, test_relevance, on_tantivy_too's
+  tantivy run) run each backend on its own stack, conftest.BACKEND_STACK: Whoosh and
+  tantivy on sqlite, PostgreSQL search on postgres (the parameter carries a `stack`
+  mark). A run elsewhere would differ only by the database holding the rows, so between
+  the two stacks of `make test` each such test runs once on each of the three backends.
+- The tests of an embedded index's own files (`conftest.with_whoosh`, `with_embedded`,
+  EMBEDDED, test_crash's tantivy run, test_tantivy_search) keep Whoosh and tantivy on
+  both stacks, as an installation may pair either with PostgreSQL.
+- A module marked `pytest.mark.stack_free(reason)` (extraction, the sandbox, the
+  benchmarks' smoke runs on servers of their own, parsers, charts, settings, storage,
+  the import rules) uses no database, queue or search of the stack's: it runs on
+  STACK_FREE_ON only. Such a test may not ask for the stack's fixtures (conftest's
+  STACK_FIXTURES, checked at collection) and while it runs `settings()` and the other
+  entry points here raise, so a wrongly marked test fails rather than runs half-tested.
+
+test_stack_split.py collects both stacks and checks the first two rules and the last.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 import threading
 from pathlib import Path
@@ -29,6 +49,8 @@ from typing import Any
 from tests.services import Postgres, Redis
 
 STACKS = ("sqlite", "postgres")
+# The stack that runs the tests marked `stack_free` (deselected on the other).
+STACK_FREE_ON = "sqlite"
 NAME = os.environ.get("INQUIRY_DOCS_TEST_STACK", "sqlite") or "sqlite"
 if NAME not in STACKS:
     raise RuntimeError(f"INQUIRY_DOCS_TEST_STACK={NAME!r}: choose one of {', '.join(STACKS)}")
@@ -52,9 +74,54 @@ def settings(tmp_path: Path) -> dict[str, Any]:
                 "SEARCH_BACKEND": "postgres",
                 # An immediate queue ignores it; the sign-in throttle keeps its counts there.
                 "QUEUE_URL": services.redis_url(tmp_path)}
+    _sqlite_copy(tmp_path / "db.sqlite")
     return {"DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite",
             "SEARCH_BACKEND": "whoosh",
             "QUEUE_URL": f"sqlite:///{tmp_path}/queue.db"}
+
+
+def _migrate(directory: str, database_url: str) -> None:
+    """Run the migrations on an empty database (used for both stacks' templates)."""
+    from inquiry_docs import create_app
+    from inquiry_docs.db import db, upgrade_database
+
+    app = create_app({
+        "INSTANCE_DIR": f"{directory}/instance", "UPLOAD_DIR": f"{directory}/uploads",
+        "INDEX_DIR": f"{directory}/index", "SECRET_KEY": "template",
+        "DATABASE_URL": database_url,
+        "QUEUE_URL": "memory://", "QUEUE_IMMEDIATE": True, "TESTING": True,
+    })
+    with app.app_context():
+        upgrade_database()
+        db.session.remove()
+        db.engine.dispose()  # closes the SQLite WAL; PostgreSQL's TEMPLATE needs it unused
+
+
+_sqlite_template: Path | None = None
+_sqlite_lock = threading.Lock()
+
+
+def _sqlite_copy(path: Path) -> None:
+    """Give `path` a copy of a SQLite database migrated once per session, unless it exists.
+
+    Migrating an empty SQLite file takes about a second; copying the result a millisecond.
+    The app's own upgrade_database() then finds it at the newest revision, as the postgres
+    stack's copies of its template are.
+    """
+    global _sqlite_template
+    if path.exists():
+        return
+    with _sqlite_lock:
+        if _sqlite_template is None:
+            directory = Path(tempfile.mkdtemp(prefix="inquiry-docs-sqlite-template-"))
+            atexit.register(shutil.rmtree, directory, ignore_errors=True)
+            _migrate(str(directory), f"sqlite:///{directory}/db.sqlite")
+            leftovers = {p.name for p in directory.glob("db.sqlite-*")}
+            if leftovers:
+                raise RuntimeError(f"the template left {leftovers} behind: not closed")
+            _sqlite_template = directory / "db.sqlite"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(_sqlite_template, path)
 
 
 class PostgresStack:
@@ -74,21 +141,9 @@ class PostgresStack:
 
     def _migrate_template(self) -> None:
         """Run the migrations once; each test's database is a cheap copy of the result."""
-        from inquiry_docs import create_app
-        from inquiry_docs.db import db, upgrade_database
-
         self.postgres.execute(f"CREATE DATABASE {self.TEMPLATE}")
         with tempfile.TemporaryDirectory(prefix="inquiry-docs-template-") as tmp:
-            app = create_app({
-                "INSTANCE_DIR": f"{tmp}/instance", "UPLOAD_DIR": f"{tmp}/uploads",
-                "INDEX_DIR": f"{tmp}/index", "SECRET_KEY": "template",
-                "DATABASE_URL": self.postgres.database_url(self.TEMPLATE),
-                "QUEUE_URL": "memory://", "QUEUE_IMMEDIATE": True, "TESTING": True,
-            })
-            with app.app_context():
-                upgrade_database()
-                db.session.remove()
-                db.engine.dispose()  # CREATE DATABASE ... TEMPLATE needs it unused
+            _migrate(tmp, self.postgres.database_url(self.TEMPLATE))
 
     def _for(self, tmp_path: Path) -> tuple[str, int]:
         key = str(tmp_path)

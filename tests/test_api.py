@@ -30,7 +30,7 @@ from inquiry_docs.web.server import make_server
 from tests import samples
 from tests.conftest import (
     PASSWORD,
-    SEARCH_BACKENDS,
+    SEARCH_BACKEND_PARAMS,
     build_app,
     login,
     make_user,
@@ -69,8 +69,8 @@ def app(request, tmp_path: Path) -> Iterator[Flask]:
             db.engine.dispose()
 
 
-# The searching tests run on each search backend.
-on_each_backend = pytest.mark.parametrize("app", SEARCH_BACKENDS, indirect=True)
+# The searching tests run on each search backend (each on its stack: conftest.BACKEND_STACK).
+on_each_backend = pytest.mark.parametrize("app", SEARCH_BACKEND_PARAMS, indirect=True)
 
 
 @pytest.fixture

@@ -11,6 +11,9 @@ import pytest
 from tests import services
 from tests.conftest import require
 
+pytestmark = pytest.mark.stack_free(
+    "runs a benchmark script on servers and folders of its own, never the stack's")
+
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ["--docs", "3", "--pages", "2", "--docx", "1"]  # 4 documents, 8 pages
 MARKED = '"zyxquillonmarsh" found only BEN000004 (statement-0001.docx) page 2.'

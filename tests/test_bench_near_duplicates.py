@@ -8,6 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.stack_free(
+    "runs a benchmark script on servers and folders of its own, never the stack's")
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -12,6 +12,9 @@ import pytest
 
 from tests.conftest import require
 
+pytestmark = pytest.mark.stack_free(
+    "runs a benchmark script on servers and folders of its own, never the stack's")
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+import pytest
+
 from inquiry_docs.web import charts
+
+pytestmark = pytest.mark.stack_free("SVG drawn from numbers")
 
 HOSTILE = '<script>alert(1)</script> "quoted" & <b>'
 SVG = "{http://www.w3.org/2000/svg}"

@@ -38,6 +38,9 @@ from inquiry_docs.extract.types import (
 from inquiry_docs.extract.zipcheck import DOCTYPE, check_zip
 from tests import samples
 
+pytestmark = pytest.mark.stack_free(
+    "bytes to pages in the sandbox: no database, queue or search index")
+
 
 @pytest.fixture
 def put(tmp_path: Path):

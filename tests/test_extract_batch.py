@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from inquiry_docs import extract
 from inquiry_docs.extract import ExtractionError, batch, sandbox
 from inquiry_docs.extract.types import PDF
 from tests import samples
+
+pytestmark = pytest.mark.stack_free(
+    "bytes to pages in the sandbox: no database, queue or search index")
 
 
 def _alone(kinds: list[str], cpu_seconds: int):

@@ -18,6 +18,9 @@ from tests import samples
 from tests import samples_mail as mail
 from tests.conftest import require
 
+pytestmark = pytest.mark.stack_free(
+    "bytes to pages in the sandbox: no database, queue or search index")
+
 HTML = ("<html><head><style>p {color: red}</style><script>alert('x')</script></head>"
         "<body><p>Dear&nbsp;panel &amp; counsel,</p><p>The minutes &lt;attached&gt;.</p>"
         "</body></html>")

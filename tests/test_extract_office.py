@@ -16,6 +16,9 @@ from tests import samples
 from tests import samples_office as office
 from tests.samples_office import WordParts, p
 
+pytestmark = pytest.mark.stack_free(
+    "bytes to pages in the sandbox: no database, queue or search index")
+
 FLAVOURS = [(DOCX, ".docx"), (DOTX, ".dotx"), (DOCM, ".docm"), (DOTM, ".dotm")]
 
 

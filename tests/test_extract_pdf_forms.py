@@ -15,6 +15,9 @@ from inquiry_docs.extract.types import PDF
 from tests import samples
 from tests import samples_office as office
 
+pytestmark = pytest.mark.stack_free(
+    "bytes to pages in the sandbox: no database, queue or search index")
+
 READERS = ["pdfium", "pypdf"]
 
 

@@ -33,6 +33,9 @@ from tests import samples
 from tests import samples_mail as mail
 from tests import samples_office as office
 
+pytestmark = pytest.mark.stack_free(
+    "bytes to pages in the sandbox: no database, queue or search index")
+
 EXTRACT = Path(extract.__file__).parent
 _EXCEPTION_NAMES = {name for name in dir(builtins) if name.endswith(("Error", "Exception",
                                                                      "Warning"))}

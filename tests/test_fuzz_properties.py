@@ -15,6 +15,9 @@ from inquiry_docs.evidence.ingest import clean_filename
 from inquiry_docs.search import snippets
 from inquiry_docs.search.whoosh.backend import WhooshBackend
 
+pytestmark = pytest.mark.stack_free(
+    "the search language, snippets and filenames, on a Whoosh index of its own")
+
 # Text biased towards markup, entities and the words searched for.
 PIECES = st.sampled_from(["<", ">", "&", '"', "'", "<mark>", "</mark>", "&amp;", "<script>",
                           "abuse", "Abuse", "ABUSED", "school", " ", "\n", "\t", "…", "é",

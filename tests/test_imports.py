@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.stack_free("reads the package's source")
+
 PACKAGE = Path(__file__).resolve().parent.parent / "inquiry_docs"
 NAME = "inquiry_docs"
 MAX_LINES = 520  # "about 500": a module past this is asking to be split by meaning

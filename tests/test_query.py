@@ -13,7 +13,7 @@ from inquiry_docs.access.permissions import Grant, Scope
 from inquiry_docs.search import query as ql
 from inquiry_docs.search.query import QueryTooBroad
 from tests import samples
-from tests.conftest import upload
+from tests.conftest import backend_params, upload
 
 STATEMENT = samples.make_pdf(
     ["The boy was abused at the school in 1994.",
@@ -224,7 +224,7 @@ def test_costly_searches_are_answered_quickly_with_a_message(search):
 # Whoosh and tantivy list the words a prefix matches before searching for them, so they
 # cap them. PostgreSQL answers a prefix from its index without listing the words; its
 # statement time limit bounds it (the next test, and test_postgres_search.py).
-@pytest.mark.parametrize("search_app", ["whoosh", "tantivy"], indirect=True)
+@pytest.mark.parametrize("search_app", backend_params("whoosh", "tantivy"), indirect=True)
 def test_a_prefix_matching_too_many_words_is_refused(app, admin_client, inquiry, search):
     many = " ".join(f"zeb{chr(97 + n // 26)}{chr(97 + n % 26)}" for n in range(260))
     upload(admin_client, inquiry, [(samples.make_pdf([many]), "many.pdf")])

@@ -19,6 +19,9 @@ from inquiry_docs.search.whoosh import marking
 from inquiry_docs.search.whoosh.backend import WhooshBackend
 from inquiry_docs.search.whoosh.segments import ColumnRange
 
+pytestmark = pytest.mark.stack_free(
+    "the search language, snippets and filenames, on a Whoosh index of its own")
+
 BOUND = 1.0  # seconds for any one answer
 
 # Text biased towards the syntax, so the odd corners come up often.

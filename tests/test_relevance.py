@@ -16,7 +16,7 @@ from flask import Flask
 
 from tests import samples
 from tests.conftest import (
-    SEARCH_BACKENDS,
+    SEARCH_BACKEND_PARAMS,
     build_app,
     login,
     make_user,
@@ -52,7 +52,7 @@ def test_precision_at_k_definition() -> None:
     assert precision_at_k(list("abcdef"), set("abcdefg")) == 1.0
 
 
-@pytest.fixture(scope="module", params=SEARCH_BACKENDS)
+@pytest.fixture(scope="module", params=SEARCH_BACKEND_PARAMS)
 def ranked(request, tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
     """Each query's results as document keys, best first (built once per search backend)."""
     for overrides in search_backend_config(request, request.param):

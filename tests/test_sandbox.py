@@ -15,6 +15,9 @@ from inquiry_docs.extract import ExtractionError, sandbox
 from inquiry_docs.extract.types import PDF
 from tests import samples
 
+pytestmark = pytest.mark.stack_free(
+    "bytes to pages in the sandbox: no database, queue or search index")
+
 
 def test_memory_hog_is_stopped():
     with pytest.raises(ExtractionError) as caught:

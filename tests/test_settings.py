@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from inquiry_docs import config
+
+pytestmark = pytest.mark.stack_free("settings read from a mapping and the README")
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

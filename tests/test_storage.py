@@ -12,6 +12,8 @@ import pytest
 
 from inquiry_docs.evidence.storage import Store, TooLarge
 
+pytestmark = pytest.mark.stack_free("originals written to a folder")
+
 
 def put(store: Store, data: bytes, limit: int = 10**9) -> tuple[str, bool]:
     with store.stage(io.BytesIO(data), limit) as staged:
