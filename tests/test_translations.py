@@ -133,8 +133,10 @@ def test_browser_language_is_honoured(client):
 
 
 def test_a_visitor_choice_outlasts_the_browser_language(client):
-    response = client.post("/language", data={"language": "cy", "next": "/accessibility"})
-    assert response.status_code == 302 and response.headers["Location"] == "/accessibility"
+    # The switch returns to the page it was pressed on (its Referer on this site).
+    response = client.post("/language", data={"language": "cy"},
+                           headers={"Referer": "http://localhost/accessibility?x=1"})
+    assert response.status_code == 302 and response.headers["Location"] == "/accessibility?x=1"
     assert _lang(client.get("/accessibility")) == "cy"
     client.post("/language", data={"language": "en"})
     assert _lang(client.get("/accessibility", headers=WELSH)) == "en-GB"
@@ -143,7 +145,8 @@ def test_a_visitor_choice_outlasts_the_browser_language(client):
 def test_the_choice_is_kept_on_the_account_and_audited(app, client, inquiry):
     make_user("reader@example.org", "reader", inquiry)
     login(client, "reader@example.org")
-    client.post("/language", data={"language": "cy", "next": "/documents/"})
+    client.post("/language", data={"language": "cy"},
+                headers={"Referer": "http://localhost/documents/"})
     user = db.session.execute(select(User).filter_by(email="reader@example.org")).scalar_one()
     assert user.language == "cy"
     event = db.session.execute(
@@ -159,6 +162,10 @@ def test_an_unknown_language_or_outside_address_changes_nothing(client):
     response = client.post("/language", data={"language": "fr", "next": "https://evil.example"})
     assert response.status_code == 302 and response.headers["Location"] == "/"
     assert "language" not in response.headers.get("Set-Cookie", "")
+    # A Referer from another site is not followed either.
+    response = client.post("/language", data={"language": "cy"},
+                           headers={"Referer": "https://evil.example/phish"})
+    assert response.status_code == 302 and response.headers["Location"] == "/"
 
 
 def test_dates_and_numbers_follow_the_language(app):

@@ -7,6 +7,8 @@ is translated: document text, tags, names and everything users typed stay as wri
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, Flask, current_app, redirect, request
 from flask_babel import Babel, get_locale, refresh
 
@@ -51,11 +53,22 @@ def init_app(app: Flask) -> None:
                                  current_language=lambda: str(get_locale() or DEFAULT))
 
 
+def _came_from() -> str | None:
+    """The page the switch was pressed on, from the Referer when it is this site's.
+
+    Pages carry no return field, so every page's HTML stays the same whatever its address
+    (a refused address must look exactly like any other refusal)."""
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc != request.host:
+        return None
+    return referrer.path + (f"?{referrer.query}" if referrer.query else "")
+
+
 @bp.route("/language", methods=["POST"])
 def choose():
     """Keep the choice: on the user's account when signed in, in a cookie otherwise."""
     language = request.form.get("language", "")
-    back = guard.safe_next(request.form.get("next"), "/")
+    back = guard.safe_next(request.form.get("next") or _came_from(), "/")
     if language not in LANGUAGES:
         return redirect(back)
     response = redirect(back)

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from playwright.sync_api import expect
 
 from inquiry_docs.web.server import make_server
 from tests import stack
@@ -34,6 +35,9 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+# Playwright's 5 s wait for an expectation is short when both stacks, two Chromiums and
+# PostgreSQL share two cores (the full `make test`); a page that never comes still fails.
+expect.set_options(timeout=15_000)
 AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 

@@ -258,19 +258,22 @@ def test_sign_in_by_keyboard(page, live_server, admin_email):
         page.keyboard.press("Tab")
         return focused()
 
-    # Tab order: skip link, the header's home link, email, password, Sign in.
+    # Tab order: skip link, the header's home link, the language switch, email, password,
+    # Sign in.
     skip = tab()
     assert skip["tag"] == "a" and "govuk-skip-link" in skip["cls"], skip
     assert skip["text"] == "Skip to main content"
     home = tab()
     assert home["tag"] == "a" and home["text"] == "Inquiry Docs", home
+    welsh = tab()
+    assert welsh["tag"] == "button" and welsh["text"] == "Cymraeg", welsh
     assert tab()["id"] == "email", focused()
     assert tab()["id"] == "password", focused()
     button = tab()
     assert button["tag"] == "button" and button["text"] == "Sign in", button
 
     # The skip link jumps past the header: the next Tab lands on the email field.
-    for _ in range(4):
+    for _ in range(5):
         page.keyboard.press("Shift+Tab")
     assert "govuk-skip-link" in focused()["cls"], focused()
     page.keyboard.press("Enter")
