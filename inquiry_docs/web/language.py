@@ -68,7 +68,7 @@ def _came_from() -> str | None:
 def choose():
     """Keep the choice: on the user's account when signed in, in a cookie otherwise."""
     language = request.form.get("language", "")
-    back = guard.safe_next(request.form.get("next") or _came_from(), "/")
+    back = guard.safe_next(_came_from(), "/")
     if language not in LANGUAGES:
         return redirect(back)
     response = redirect(back)
